@@ -1,0 +1,1 @@
+//! sproto macros.
