@@ -1,1 +1,3 @@
 //! skynet cluster.
+
+pub mod luaseri;

@@ -1,0 +1,400 @@
+//! The lua-seri wire rules in one place: type bytes, cookies, the writers for every
+//! scalar form and a bounds-checked reader. `pack`, `unpack` and the serde front ends
+//! all go through these, so the format is written down once.
+
+use super::error::UnpackError;
+
+/// Type tag of `nil` (`00`).
+pub(crate) const TYPE_NIL: u8 = 0;
+/// Type tag of a boolean; cookie 0 = false, anything else = true.
+pub(crate) const TYPE_BOOLEAN: u8 = 1;
+/// Type tag of a number; the cookie says which width (see `NUMBER_*`).
+pub(crate) const TYPE_NUMBER: u8 = 2;
+/// Type tag of a light userdata: 8 little-endian pointer bytes follow.
+pub(crate) const TYPE_USERDATA: u8 = 3;
+/// Type tag of a short string: the cookie is the length (0..=31).
+pub(crate) const TYPE_SHORT_STRING: u8 = 4;
+/// Type tag of a long string: cookie 2 = u16 length, 4 = u32 length.
+pub(crate) const TYPE_LONG_STRING: u8 = 5;
+/// Type tag of a table: the cookie is the array size, 31 = size follows as a number.
+pub(crate) const TYPE_TABLE: u8 = 6;
+
+pub(crate) const NUMBER_ZERO: u8 = 0;
+pub(crate) const NUMBER_BYTE: u8 = 1;
+pub(crate) const NUMBER_WORD: u8 = 2;
+pub(crate) const NUMBER_DWORD: u8 = 4;
+pub(crate) const NUMBER_QWORD: u8 = 6;
+pub(crate) const NUMBER_REAL: u8 = 8;
+
+/// Strings shorter than this use the short form (length in the cookie).
+pub(crate) const MAX_COOKIE: usize = 32;
+/// The cookie meaning "array size follows as an integer".
+pub(crate) const ARRAY_SIZE_FOLLOWS: u8 = (MAX_COOKIE - 1) as u8;
+
+/// The largest string the reference can read back: its decoder fails on u32 lengths
+/// of 2^31 and more (an `int` overflow), so we neither write nor accept them.
+pub(crate) const MAX_STRING_LEN: usize = i32::MAX as usize;
+/// The largest array section the reference can describe (its size is a C `int`).
+pub(crate) const MAX_ARRAY_LEN: usize = i32::MAX as usize;
+
+/// The single byte `nil`, also the end marker of a table's hash section.
+pub(crate) const NIL_BYTE: u8 = TYPE_NIL;
+/// The type byte of a float (`42`).
+pub(crate) const REAL_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_REAL);
+
+/// `true` for every byte of type 0: the decoder reads any cookie as `nil`.
+#[inline]
+pub(crate) const fn is_nil_byte(b: u8) -> bool {
+    b & 7 == TYPE_NIL
+}
+
+/// `type | cookie << 3`.
+#[inline]
+pub(crate) const fn combine(ty: u8, cookie: u8) -> u8 {
+    ty | (cookie << 3)
+}
+
+#[inline]
+pub(crate) fn write_nil(out: &mut Vec<u8>) {
+    out.push(NIL_BYTE);
+}
+
+#[inline]
+pub(crate) fn write_bool(out: &mut Vec<u8>, v: bool) {
+    out.push(combine(TYPE_BOOLEAN, u8::from(v)));
+}
+
+/// Writes an integer in the width skynet picks: ZERO, QWORD outside int32, DWORD for
+/// negatives, else the smallest of BYTE/WORD/DWORD.
+#[inline]
+pub(crate) fn write_integer(out: &mut Vec<u8>, v: i64) {
+    if v == 0 {
+        out.push(combine(TYPE_NUMBER, NUMBER_ZERO));
+    } else if let Ok(v32) = i32::try_from(v) {
+        if v32 < 0 {
+            let mut buf = [combine(TYPE_NUMBER, NUMBER_DWORD), 0, 0, 0, 0];
+            buf[1..].copy_from_slice(&v32.to_le_bytes());
+            out.extend_from_slice(&buf);
+        } else if v32 < 0x100 {
+            out.extend_from_slice(&[combine(TYPE_NUMBER, NUMBER_BYTE), v32 as u8]);
+        } else if v32 < 0x1_0000 {
+            let w = (v32 as u16).to_le_bytes();
+            out.extend_from_slice(&[combine(TYPE_NUMBER, NUMBER_WORD), w[0], w[1]]);
+        } else {
+            let mut buf = [combine(TYPE_NUMBER, NUMBER_DWORD), 0, 0, 0, 0];
+            buf[1..].copy_from_slice(&v32.to_le_bytes());
+            out.extend_from_slice(&buf);
+        }
+    } else {
+        let mut buf = [0u8; 9];
+        buf[0] = combine(TYPE_NUMBER, NUMBER_QWORD);
+        buf[1..].copy_from_slice(&v.to_le_bytes());
+        out.extend_from_slice(&buf);
+    }
+}
+
+/// Floats always take the 8-byte REAL form; the bit pattern is kept (NaN, -0.0).
+#[inline]
+pub(crate) fn write_real(out: &mut Vec<u8>, v: f64) {
+    let mut buf = [0u8; 9];
+    buf[0] = REAL_BYTE;
+    buf[1..].copy_from_slice(&v.to_bits().to_le_bytes());
+    out.extend_from_slice(&buf);
+}
+
+#[inline]
+pub(crate) fn write_pointer(out: &mut Vec<u8>, p: u64) {
+    let mut buf = [0u8; 9];
+    buf[0] = TYPE_USERDATA;
+    buf[1..].copy_from_slice(&p.to_le_bytes());
+    out.extend_from_slice(&buf);
+}
+
+/// Writes a string: short form below 32 bytes, u16 length below 64 KiB, else u32.
+/// Returns `false` (writing nothing) when the string is too long for the reference.
+#[inline]
+pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    let len = s.len();
+    if len < MAX_COOKIE {
+        out.reserve(1 + len);
+        out.push(combine(TYPE_SHORT_STRING, len as u8));
+    } else if len < 0x1_0000 {
+        let l = (len as u16).to_le_bytes();
+        out.reserve(3 + len);
+        out.extend_from_slice(&[combine(TYPE_LONG_STRING, 2), l[0], l[1]]);
+    } else if len <= MAX_STRING_LEN {
+        let l = (len as u32).to_le_bytes();
+        out.reserve(5 + len);
+        out.extend_from_slice(&[combine(TYPE_LONG_STRING, 4), l[0], l[1], l[2], l[3]]);
+    } else {
+        return false;
+    }
+    out.extend_from_slice(s);
+    true
+}
+
+/// Writes a table header announcing `array_len` array items (caller checked the
+/// length against [`MAX_ARRAY_LEN`]).
+#[inline]
+pub(crate) fn write_table_header(out: &mut Vec<u8>, array_len: usize) {
+    if array_len < usize::from(ARRAY_SIZE_FOLLOWS) {
+        out.push(combine(TYPE_TABLE, array_len as u8));
+    } else {
+        out.push(combine(TYPE_TABLE, ARRAY_SIZE_FOLLOWS));
+        write_integer(out, array_len as i64);
+    }
+}
+
+/// The bytes [`write_table_header`] would produce, without a buffer.
+pub(crate) fn table_header(array_len: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(10);
+    write_table_header(&mut v, array_len);
+    v
+}
+
+/// One decoded scalar or the start of a table, as the reader sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Token<'a> {
+    Nil,
+    Boolean(bool),
+    Integer(i64),
+    Real(f64),
+    Pointer(u64),
+    String(&'a [u8]),
+    /// A table header: the array section has `array_len` items, then the hash pairs.
+    Table {
+        array_len: usize,
+    },
+}
+
+impl Token<'_> {
+    /// The Lua type name, for error messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Token::Nil => "nil",
+            Token::Boolean(_) => "boolean",
+            Token::Integer(_) => "integer",
+            Token::Real(_) => "float",
+            Token::Pointer(_) => "lightuserdata",
+            Token::String(_) => "string",
+            Token::Table { .. } => "table",
+        }
+    }
+}
+
+/// A cursor over input bytes; every read is bounds-checked and reports the offset.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    /// Current byte offset from the start of the input.
+    #[inline]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    #[inline]
+    pub(crate) fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    /// The whole input, for slicing out the bytes of a value already read.
+    #[inline]
+    pub(crate) fn input(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// The next byte without consuming it.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], UnpackError> {
+        match self.buf.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(UnpackError::Truncated {
+                offset: self.pos,
+                what,
+                needed: n,
+                available: self.remaining(),
+            }),
+        }
+    }
+
+    #[inline]
+    fn take_array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], UnpackError> {
+        let s = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    /// Reads the integer payload for a number `cookie` (not REAL); `at` is the offset
+    /// of the type byte, for errors.
+    #[inline]
+    fn integer_payload(&mut self, cookie: u8, at: usize, byte: u8) -> Result<i64, UnpackError> {
+        match cookie {
+            NUMBER_ZERO => Ok(0),
+            NUMBER_BYTE => Ok(i64::from(self.take_array::<1>("an integer (BYTE)")?[0])),
+            NUMBER_WORD => Ok(i64::from(u16::from_le_bytes(
+                self.take_array("an integer (WORD)")?,
+            ))),
+            // DWORD is signed on the wire: the encoder writes negatives this way.
+            NUMBER_DWORD => Ok(i64::from(i32::from_le_bytes(
+                self.take_array("an integer (DWORD)")?,
+            ))),
+            NUMBER_QWORD => Ok(i64::from_le_bytes(self.take_array("an integer (QWORD)")?)),
+            _ => Err(UnpackError::InvalidCookie {
+                offset: at,
+                byte,
+                kind: "number",
+            }),
+        }
+    }
+
+    /// Reads one token: a scalar whole, or a table header (its items follow).
+    #[inline]
+    pub(crate) fn token(&mut self) -> Result<Token<'a>, UnpackError> {
+        let at = self.pos;
+        let byte = self.take_array::<1>("a type byte")?[0];
+        let cookie = byte >> 3;
+        match byte & 7 {
+            TYPE_NIL => Ok(Token::Nil),
+            TYPE_BOOLEAN => Ok(Token::Boolean(cookie != 0)),
+            TYPE_NUMBER => {
+                if cookie == NUMBER_REAL {
+                    let b = self.take_array("a float")?;
+                    Ok(Token::Real(f64::from_bits(u64::from_le_bytes(b))))
+                } else {
+                    self.integer_payload(cookie, at, byte).map(Token::Integer)
+                }
+            }
+            TYPE_USERDATA => Ok(Token::Pointer(u64::from_le_bytes(
+                self.take_array("a light userdata")?,
+            ))),
+            TYPE_SHORT_STRING => Ok(Token::String(
+                self.take(usize::from(cookie), "a short string")?,
+            )),
+            TYPE_LONG_STRING => {
+                let len = match cookie {
+                    2 => usize::from(u16::from_le_bytes(self.take_array("a string length")?)),
+                    4 => {
+                        let len_at = self.pos;
+                        let len = u32::from_le_bytes(self.take_array("a string length")?);
+                        let len = usize::try_from(len).unwrap_or(usize::MAX);
+                        if len > MAX_STRING_LEN {
+                            return Err(UnpackError::StringTooLong {
+                                offset: len_at,
+                                len,
+                            });
+                        }
+                        len
+                    }
+                    _ => {
+                        return Err(UnpackError::InvalidCookie {
+                            offset: at,
+                            byte,
+                            kind: "long string",
+                        })
+                    }
+                };
+                Ok(Token::String(self.take(len, "a long string")?))
+            }
+            TYPE_TABLE => {
+                let array_len = if cookie == ARRAY_SIZE_FOLLOWS {
+                    self.array_size()?
+                } else {
+                    usize::from(cookie)
+                };
+                Ok(Token::Table { array_len })
+            }
+            _ => Err(UnpackError::InvalidType { offset: at, byte }),
+        }
+    }
+
+    /// Reads the array size of a cookie-31 table: an integer (not a float). Like the
+    /// reference, the value is narrowed to a C `int` and a negative size means 0.
+    fn array_size(&mut self) -> Result<usize, UnpackError> {
+        let at = self.pos;
+        let byte = self.take_array::<1>("a table array size")?[0];
+        let cookie = byte >> 3;
+        if byte & 7 != TYPE_NUMBER || cookie == NUMBER_REAL {
+            return Err(UnpackError::InvalidArraySize { offset: at, byte });
+        }
+        let n = self.integer_payload(cookie, at, byte)?;
+        // Truncation to 32 bits on purpose: it is what the reference's `int` does.
+        let n = n as i32;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn integer_widths_match_the_reference() {
+        let cases: &[(i64, &str)] = &[
+            (0, "02"),
+            (1, "0a01"),
+            (255, "0aff"),
+            (256, "120001"),
+            (65535, "12ffff"),
+            (65536, "2200000100"),
+            (2147483647, "22ffffff7f"),
+            (2147483648, "320000008000000000"),
+            (-1, "22ffffffff"),
+            (-2147483648, "2200000080"),
+            (-2147483649, "32ffffff7fffffffff"),
+        ];
+        for &(v, want) in cases {
+            let mut out = Vec::new();
+            write_integer(&mut out, v);
+            assert_eq!(hex(&out), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn table_headers() {
+        assert_eq!(hex(&table_header(0)), "06");
+        assert_eq!(hex(&table_header(30)), "f6");
+        assert_eq!(hex(&table_header(31)), "fe0a1f");
+        assert_eq!(hex(&table_header(256)), "fe120001");
+        assert_eq!(hex(&table_header(65536)), "fe2200000100");
+    }
+
+    #[test]
+    fn negative_and_wrapped_array_sizes() {
+        let mut r = Reader::new(&[0xfe, 0x22, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(r.token(), Ok(Token::Table { array_len: 0 }));
+        // 2^32 + 2 narrows to 2, as a C int does.
+        let mut r = Reader::new(&[0xfe, 0x32, 2, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(r.token(), Ok(Token::Table { array_len: 2 }));
+    }
+}
