@@ -1,1 +1,38 @@
-//! sproto runtime.
+//! # sproto-rt
+//!
+//! [sproto](https://github.com/cloudwu/sproto) — the schema-first serialization of the
+//! skynet game-server framework — for Rust, byte-exact with the reference C/Lua code:
+//!
+//! - schema text → [`Sproto`] ([`Sproto::parse`]), with located errors;
+//! - [`Sproto`] ⇄ binary bundle ([`Sproto::to_bundle`], [`Sproto::from_bundle`]), the
+//!   files `sprotoparser.lua` writes and `sproto_create` loads;
+//! - [`Sproto::dump`], the reference's `sproto_dump` listing.
+//!
+//! ```
+//! use sproto_rt::Sproto;
+//!
+//! let sp = Sproto::parse(r#"
+//!     .Person {
+//!         name 0 : string
+//!         id 1 : integer
+//!         .PhoneNumber { number 0 : string  type 1 : integer }
+//!         phone 3 : *PhoneNumber
+//!     }
+//!     .AddressBook { person 0 : *Person(id) }
+//! "#).unwrap();
+//! let bundle = sp.to_bundle();
+//! assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bundle;
+mod error;
+pub mod schema;
+pub mod text;
+pub mod wire;
+
+pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
+pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
+pub use text::{Diagnostic, Location, SchemaError, SchemaErrorKind};

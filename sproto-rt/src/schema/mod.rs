@@ -1,0 +1,265 @@
+//! The loaded schema: types, fields and protocols, as `sproto_create` holds them.
+//!
+//! A [`Sproto`] comes from schema text ([`Sproto::parse`]) or from a binary bundle
+//! ([`Sproto::from_bundle`]); either way it can be written back as a bundle
+//! ([`Sproto::to_bundle`]) or printed like the reference's `sproto_dump`
+//! ([`Sproto::dump`]).
+
+mod dump;
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// Index of a type in [`Sproto::types`]; also the type's id in the bundle.
+pub type TypeId = usize;
+
+/// The element type of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    /// `integer`: a signed 64-bit integer.
+    Integer,
+    /// `integer(N)`: a fixed-point number stored as `round(x * 10^N)`.
+    Decimal(u16),
+    /// `boolean`.
+    Boolean,
+    /// `string`: bytes, UTF-8 by convention (not checked, as in the reference).
+    String,
+    /// `binary`: bytes.
+    Binary,
+    /// `double`: an IEEE-754 binary64.
+    Double,
+    /// A user-defined struct type.
+    Struct(TypeId),
+}
+
+impl FieldType {
+    /// The builtin number the bundle stores for this type (`None` for structs).
+    pub fn builtin(self) -> Option<u16> {
+        match self {
+            FieldType::Integer | FieldType::Decimal(_) => Some(0),
+            FieldType::Boolean => Some(1),
+            FieldType::String | FieldType::Binary => Some(2),
+            FieldType::Double => Some(3),
+            FieldType::Struct(_) => None,
+        }
+    }
+
+    /// The builtin's name in schema text, or `None` for structs.
+    pub fn builtin_name(self) -> Option<&'static str> {
+        match self {
+            FieldType::Integer | FieldType::Decimal(_) => Some("integer"),
+            FieldType::Boolean => Some("boolean"),
+            FieldType::String => Some("string"),
+            FieldType::Binary => Some("binary"),
+            FieldType::Double => Some("double"),
+            FieldType::Struct(_) => None,
+        }
+    }
+}
+
+/// One field of a struct type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// The field's tag (0..=32766).
+    pub tag: u16,
+    /// The element type.
+    pub ty: FieldType,
+    /// `*T`: an array of `ty`.
+    pub array: bool,
+    /// For `*T(key)` and `*T()`: the tag of the element field that keys the map.
+    pub key: Option<u16>,
+    /// For `*T()`: the array is a map from the key field to the other field.
+    pub map: bool,
+}
+
+impl Field {
+    /// The decimal precision `N` of an `integer(N)` field.
+    pub fn decimal_precision(&self) -> Option<u16> {
+        match self.ty {
+            FieldType::Decimal(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// A struct type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Type {
+    /// Full name (`Outer.Inner` for nested types, `proto.request` for inline ones).
+    pub name: String,
+    /// Fields in strictly ascending tag order.
+    pub fields: Vec<Field>,
+}
+
+impl Type {
+    /// The field with `tag`, if the type declares one.
+    pub fn field_by_tag(&self, tag: u32) -> Option<&Field> {
+        let tag = u16::try_from(tag).ok()?;
+        self.fields
+            .binary_search_by_key(&tag, |f| f.tag)
+            .ok()
+            .map(|i| &self.fields[i])
+    }
+
+    /// The field named `name`, if the type declares one.
+    pub fn field_by_name(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The most header slots an encoding of this type can use: one per field plus one
+    /// skip slot before every field that does not directly follow its predecessor.
+    pub fn max_slots(&self) -> usize {
+        let mut next = 0u32;
+        let mut n = 0;
+        for f in &self.fields {
+            if u32::from(f.tag) != next {
+                n += 1;
+            }
+            n += 1;
+            next = u32::from(f.tag) + 1;
+        }
+        n
+    }
+}
+
+/// An RPC protocol: a tag, a name and its message types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protocol {
+    /// The protocol's name.
+    pub name: String,
+    /// The protocol's tag (0..=32766).
+    pub tag: u16,
+    /// The request type, if the protocol takes a request message.
+    pub request: Option<TypeId>,
+    /// The response type, if the protocol answers with a message.
+    pub response: Option<TypeId>,
+    /// `response nil`: a response without a message is expected.
+    pub confirm: bool,
+}
+
+/// A loaded sproto schema.
+///
+/// ```
+/// use sproto_rt::Sproto;
+///
+/// let sp = Sproto::parse(".Person { name 0 : string  id 1 : integer }").unwrap();
+/// let person = sp.type_by_name("Person").unwrap();
+/// assert_eq!(person.fields[1].name, "id");
+/// let bundle = sp.to_bundle();
+/// assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
+/// ```
+#[derive(Clone)]
+pub struct Sproto {
+    types: Vec<Type>,
+    protocols: Vec<Protocol>,
+    type_ids: HashMap<String, TypeId>,
+    protocol_by_tag: HashMap<u16, usize>,
+    protocol_by_name: HashMap<String, usize>,
+}
+
+impl PartialEq for Sproto {
+    fn eq(&self, other: &Self) -> bool {
+        self.types == other.types && self.protocols == other.protocols
+    }
+}
+
+impl Eq for Sproto {}
+
+impl fmt::Debug for Sproto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sproto")
+            .field("types", &self.types)
+            .field("protocols", &self.protocols)
+            .finish()
+    }
+}
+
+impl Sproto {
+    /// Builds a schema from its parts. Lookups by name and tag keep the first of
+    /// duplicates, as the reference's linear searches do.
+    ///
+    /// Struct field types must be valid indexes into `types`; the parser and the
+    /// bundle reader guarantee it, and [`Sproto::validate`] checks it for hand-built
+    /// schemas.
+    pub fn from_parts(types: Vec<Type>, protocols: Vec<Protocol>) -> Self {
+        let mut type_ids = HashMap::with_capacity(types.len());
+        for (i, t) in types.iter().enumerate() {
+            type_ids.entry(t.name.clone()).or_insert(i);
+        }
+        let mut protocol_by_tag = HashMap::with_capacity(protocols.len());
+        let mut protocol_by_name = HashMap::with_capacity(protocols.len());
+        for (i, p) in protocols.iter().enumerate() {
+            protocol_by_tag.entry(p.tag).or_insert(i);
+            protocol_by_name.entry(p.name.clone()).or_insert(i);
+        }
+        Sproto {
+            types,
+            protocols,
+            type_ids,
+            protocol_by_tag,
+            protocol_by_name,
+        }
+    }
+
+    /// Checks that every struct reference points into the type list.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.types.len();
+        for t in &self.types {
+            for f in &t.fields {
+                if let FieldType::Struct(id) = f.ty {
+                    if id >= n {
+                        return Err(format!(
+                            "field {} of {} refers to type {id} of {n}",
+                            f.name, t.name
+                        ));
+                    }
+                }
+            }
+        }
+        for p in &self.protocols {
+            for id in [p.request, p.response].into_iter().flatten() {
+                if id >= n {
+                    return Err(format!("protocol {} refers to type {id} of {n}", p.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// All types, in id order.
+    pub fn types(&self) -> &[Type] {
+        &self.types
+    }
+
+    /// All protocols, in bundle order (ascending tags for parsed schemas).
+    pub fn protocols(&self) -> &[Protocol] {
+        &self.protocols
+    }
+
+    /// The type with id `id`.
+    pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
+        self.types.get(id)
+    }
+
+    /// The id of the type named `name` (a full name such as `Person.PhoneNumber`).
+    pub fn type_id(&self, name: &str) -> Option<TypeId> {
+        self.type_ids.get(name).copied()
+    }
+
+    /// The type named `name`.
+    pub fn type_by_name(&self, name: &str) -> Option<&Type> {
+        self.type_id(name).map(|i| &self.types[i])
+    }
+
+    /// The protocol with tag `tag`.
+    pub fn protocol_by_tag(&self, tag: u16) -> Option<&Protocol> {
+        self.protocol_by_tag.get(&tag).map(|&i| &self.protocols[i])
+    }
+
+    /// The protocol named `name`.
+    pub fn protocol_by_name(&self, name: &str) -> Option<&Protocol> {
+        self.protocol_by_name.get(name).map(|&i| &self.protocols[i])
+    }
+}

@@ -1,0 +1,233 @@
+//! Writing sproto structs: header slots, skip slots for tag gaps, inline integers and
+//! length-prefixed data blocks, straight into a caller's `Vec<u8>`.
+
+use super::{MAX_INLINE, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
+
+/// Writes one sproto struct into a buffer.
+///
+/// Fields must be written in strictly ascending tag order; gaps between tags become
+/// skip slots exactly as the reference encoder writes them. The header is reserved up
+/// front for `max_slots` slots (a field takes at most two: a skip and itself) and
+/// compacted by [`finish`](Self::finish), so data is written once, in place.
+///
+/// ```
+/// use sproto_rt::wire::StructEncoder;
+///
+/// let mut buf = Vec::new();
+/// let mut st = StructEncoder::begin(&mut buf, 4);
+/// st.int(0, 1);          // inline
+/// st.bytes(2, b"hi");    // tag 1 skipped, then a data block
+/// st.finish();
+/// assert_eq!(buf, [3, 0, 4, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'h', b'i']);
+/// ```
+#[derive(Debug)]
+pub struct StructEncoder<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+    cap: usize,
+    slots: usize,
+    next_tag: u32,
+}
+
+impl<'a> StructEncoder<'a> {
+    /// Starts a struct at the end of `buf`, reserving room for `max_slots` header slots.
+    pub fn begin(buf: &'a mut Vec<u8>, max_slots: usize) -> Self {
+        let start = buf.len();
+        buf.resize(start + SIZEOF_HEADER + max_slots * SIZEOF_FIELD, 0);
+        StructEncoder {
+            buf,
+            start,
+            cap: max_slots,
+            slots: 0,
+            next_tag: 0,
+        }
+    }
+
+    fn push_slot(&mut self, value: u16) {
+        if self.slots == self.cap {
+            // The caller under-estimated: open room for one more slot by moving the data.
+            let at = self.start + SIZEOF_HEADER + self.cap * SIZEOF_FIELD;
+            self.buf.splice(at..at, [0u8; SIZEOF_FIELD]);
+            self.cap += 1;
+        }
+        let at = self.start + SIZEOF_HEADER + self.slots * SIZEOF_FIELD;
+        self.buf[at..at + SIZEOF_FIELD].copy_from_slice(&value.to_le_bytes());
+        self.slots += 1;
+    }
+
+    /// Writes the slot of `tag`, preceded by a skip slot when tags were left out.
+    fn slot(&mut self, tag: u16, value: u16) {
+        let tag = u32::from(tag);
+        debug_assert!(
+            tag >= self.next_tag,
+            "sproto fields must be written in tag order"
+        );
+        let gap = tag.saturating_sub(self.next_tag);
+        if gap > 0 {
+            // A skip of k tags is the odd value 2k - 1; tags are at most 32767 apart.
+            self.push_slot((gap * 2 - 1) as u16);
+        }
+        self.push_slot(value);
+        self.next_tag = tag + 1;
+    }
+
+    /// Writes one skip slot covering exactly one tag. The bundle format writes one such
+    /// slot per missing record field (rather than one slot for a run of missing tags),
+    /// and the reference reads protocol records by slot position, so this matters.
+    pub fn skip_one(&mut self) {
+        self.push_slot(1);
+        self.next_tag += 1;
+    }
+
+    /// The slot value that holds `v` inline, if it is small enough.
+    #[inline]
+    pub fn inline_value(v: i64) -> Option<u16> {
+        if (0..=MAX_INLINE).contains(&v) {
+            Some(((v + 1) * 2) as u16)
+        } else {
+            None
+        }
+    }
+
+    /// Writes an integer field: inline when `0 <= v <= 0x7ffe`, else 4 or 8 data bytes.
+    pub fn int(&mut self, tag: u16, v: i64) {
+        if let Some(slot) = Self::inline_value(v) {
+            self.slot(tag, slot);
+        } else if let Ok(small) = i32::try_from(v) {
+            self.data(tag, &small.to_le_bytes());
+        } else {
+            self.data(tag, &v.to_le_bytes());
+        }
+    }
+
+    /// Writes a raw inline slot value `v` (`0 <= v <= 0x7ffe`), as the bundle format
+    /// stores tags, type ids and flags.
+    pub fn inline(&mut self, tag: u16, v: u16) {
+        let v = v.min(MAX_INLINE as u16);
+        self.slot(tag, (v + 1) * 2);
+    }
+
+    /// Writes a boolean field (always inline).
+    pub fn bool(&mut self, tag: u16, b: bool) {
+        self.slot(tag, if b { 4 } else { 2 });
+    }
+
+    /// Writes a double field (always 8 data bytes).
+    pub fn double(&mut self, tag: u16, v: f64) {
+        self.data(tag, &v.to_bits().to_le_bytes());
+    }
+
+    /// Writes a string or binary field.
+    pub fn bytes(&mut self, tag: u16, v: &[u8]) {
+        self.data(tag, v);
+    }
+
+    /// Writes a data-block field whose content is `v`.
+    pub fn data(&mut self, tag: u16, v: &[u8]) {
+        self.slot(tag, 0);
+        self.buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(v);
+    }
+
+    /// Writes a data-block field whose content `fill` appends to the buffer (a nested
+    /// struct, an array). The length prefix is patched afterwards.
+    pub fn data_with<R>(&mut self, tag: u16, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        self.slot(tag, 0);
+        let len_at = self.buf.len();
+        self.buf.extend_from_slice(&[0; SIZEOF_LENGTH]);
+        let r = fill(self.buf);
+        let len = (self.buf.len() - len_at - SIZEOF_LENGTH) as u32;
+        self.buf[len_at..len_at + SIZEOF_LENGTH].copy_from_slice(&len.to_le_bytes());
+        r
+    }
+
+    /// Closes the struct: compacts the header to the slots used and writes the count.
+    /// Returns the struct's encoded size.
+    pub fn finish(self) -> usize {
+        let unused = (self.cap - self.slots) * SIZEOF_FIELD;
+        if unused > 0 {
+            let data_at = self.start + SIZEOF_HEADER + self.cap * SIZEOF_FIELD;
+            let end = self.buf.len();
+            self.buf.copy_within(data_at..end, data_at - unused);
+            self.buf.truncate(end - unused);
+        }
+        let count = self.slots as u16;
+        self.buf[self.start..self.start + SIZEOF_HEADER].copy_from_slice(&count.to_le_bytes());
+        self.buf.len() - self.start
+    }
+}
+
+/// Appends the content of an integer array block: a size byte (4, or 8 when any element
+/// needs 64 bits) and the elements. An empty array has no content at all.
+pub fn encode_int_array(buf: &mut Vec<u8>, values: impl Iterator<Item = i64> + Clone) {
+    let mut any = false;
+    let mut wide = false;
+    for v in values.clone() {
+        any = true;
+        if i32::try_from(v).is_err() {
+            wide = true;
+            break;
+        }
+    }
+    if !any {
+        return;
+    }
+    if wide {
+        buf.push(8);
+        for v in values {
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+    } else {
+        buf.push(4);
+        for v in values {
+            buf.extend_from_slice(&(v as i32).to_le_bytes());
+        }
+    }
+}
+
+/// Appends the content of a boolean array block: one byte per element.
+pub fn encode_bool_array(buf: &mut Vec<u8>, values: impl Iterator<Item = bool>) {
+    buf.extend(values.map(u8::from));
+}
+
+/// Appends the content of a double array block: the size byte 8 and the elements.
+/// An empty array has no content at all.
+pub fn encode_double_array(buf: &mut Vec<u8>, values: impl ExactSizeIterator<Item = f64>) {
+    if values.len() == 0 {
+        return;
+    }
+    buf.push(8);
+    for v in values {
+        buf.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
+}
+
+/// Appends the elements of a string, binary or struct array block, each a `u32`
+/// length and its bytes.
+#[derive(Debug)]
+pub struct BytesArrayWriter<'a> {
+    buf: &'a mut Vec<u8>,
+}
+
+impl<'a> BytesArrayWriter<'a> {
+    /// Starts writing elements at the end of `buf` (inside an open data block).
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        BytesArrayWriter { buf }
+    }
+
+    /// Appends one string or binary element.
+    pub fn bytes(&mut self, v: &[u8]) {
+        self.buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(v);
+    }
+
+    /// Appends one element whose content `fill` writes (a struct).
+    pub fn with<R>(&mut self, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let len_at = self.buf.len();
+        self.buf.extend_from_slice(&[0; SIZEOF_LENGTH]);
+        let r = fill(self.buf);
+        let len = (self.buf.len() - len_at - SIZEOF_LENGTH) as u32;
+        self.buf[len_at..len_at + SIZEOF_LENGTH].copy_from_slice(&len.to_le_bytes());
+        r
+    }
+}
