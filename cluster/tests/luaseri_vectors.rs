@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use skynet_cluster::luaseri::json::{from_json, values_from_json};
-use skynet_cluster::luaseri::{pack, unpack, LuaTable, LuaValue, PackError};
+use skynet_cluster::luaseri::{from_bytes, pack, to_bytes, unpack, LuaTable, LuaValue, PackError};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/luaseri");
 
@@ -110,6 +110,22 @@ fn encode_vector(id: &str, v: &Value, t: &mut Tally) {
             });
         }
         Err(e) => t.failures.push(format!("{id}: unpack failed: {e}")),
+    }
+    // The serde path: one value read as `LuaValue` is exact; written back through
+    // serde it is Lua-equal.
+    if let [only] = values.as_slice() {
+        let bytes = unhex(want);
+        let got = from_bytes::<LuaValue>(&bytes);
+        t.check(got.as_ref() == Ok(only), id, || {
+            format!("from_bytes::<LuaValue> gave {got:?}")
+        });
+        let again =
+            to_bytes(only).and_then(|b| unpack(&b).map_err(|e| PackError::Message(e.to_string())));
+        t.check(
+            again.as_ref().is_ok_and(|a| lua_eq_all(a, &values)),
+            id,
+            || format!("to_bytes(LuaValue) gave {again:?}"),
+        );
     }
     for other in v["other_hex_seen"].as_array().into_iter().flatten() {
         let other = other.as_str().unwrap_or_default();

@@ -1,0 +1,638 @@
+//! The serde [`Serializer`]: any `Serialize` type straight to lua-seri bytes
+//! ([`to_bytes`], [`to_args`]), with the mapping documented in the module root.
+
+use serde::ser::{self, Serialize};
+
+use super::error::PackError;
+use super::pack::MAX_PACK_DEPTH;
+use super::value_serde::POINTER_TOKEN;
+use super::wire;
+
+type Result<T> = std::result::Result<T, PackError>;
+
+/// Serializes `value` as one Lua value.
+///
+/// ```
+/// use serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// struct Item { id: u32, name: &'static str }
+///
+/// let bytes = skynet_cluster::to_bytes(&Item { id: 7, name: "x" })?;
+/// // { id = 7, name = "x" }: an empty array section, then the fields in order.
+/// assert_eq!(bytes, b"\x06\x14id\x0a\x07\x24name\x0cx\x00");
+/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`PackError`] for values with no Lua form (integers beyond i64, nil or NaN map
+/// keys), nesting past [`MAX_PACK_DEPTH`] tables, or an error of the `Serialize` impl.
+pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64);
+    to_bytes_into(value, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`to_bytes`], appending to `out`; on error `out` keeps its original length.
+///
+/// # Errors
+///
+/// As [`to_bytes`].
+pub fn to_bytes_into<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<()> {
+    let start = out.len();
+    let r = value.serialize(&mut Serializer::new(out));
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+/// Serializes an argument list: a Rust tuple `(a, b, c)` becomes three Lua values,
+/// as `skynet.pack(a, b, c)`; `()` becomes zero values; anything else is one value.
+///
+/// ```
+/// let bytes = skynet_cluster::to_args(&("SET", "key", "value"))?;
+/// assert_eq!(bytes, b"\x1cSET\x1ckey\x2cvalue");
+/// assert_eq!(skynet_cluster::to_args(&())?, b"");
+/// assert_eq!(skynet_cluster::to_args(&("GET", None::<i32>))?, b"\x1cGET\x00");
+/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`to_bytes`].
+pub fn to_args<T: Serialize + ?Sized>(args: &T) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64);
+    to_args_into(args, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`to_args`], appending to `out`; on error `out` keeps its original length.
+///
+/// # Errors
+///
+/// As [`to_bytes`].
+pub fn to_args_into<T: Serialize + ?Sized>(args: &T, out: &mut Vec<u8>) -> Result<()> {
+    let start = out.len();
+    let mut ser = Serializer::new(out);
+    ser.args = true;
+    let r = args.serialize(&mut ser);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+/// A serde serializer writing lua-seri into a `Vec<u8>`. Most code wants
+/// [`to_bytes`] or [`to_args`]; this type is for driving serde by hand.
+///
+/// ```
+/// use serde::Serialize;
+/// use skynet_cluster::luaseri::Serializer;
+///
+/// let mut buf = Vec::new();
+/// vec![1, 2].serialize(&mut Serializer::new(&mut buf))?;
+/// assert_eq!(buf, b"\x16\x0a\x01\x0a\x02\x00");
+/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// ```
+#[derive(Debug)]
+pub struct Serializer<'a> {
+    out: &'a mut Vec<u8>,
+    /// Tables open around the value being written.
+    depth: usize,
+    /// At the top of `to_args`: a tuple spreads into several values, `()` into none.
+    args: bool,
+    /// The next `u64` is a light userdata (set by `LuaValue`'s `Serialize`).
+    pointer: bool,
+    /// The value being written is a table field's: a `nil` there is dropped with its
+    /// key, so it is exempt from the depth check (Lua never sees it).
+    droppable: bool,
+}
+
+impl<'a> Serializer<'a> {
+    /// A serializer appending to `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        Serializer {
+            out,
+            depth: 0,
+            args: false,
+            pointer: false,
+            droppable: false,
+        }
+    }
+
+    /// Opens a table whose items sit one level deeper.
+    fn open(&mut self, array_len: usize) -> Result<()> {
+        if array_len > wire::MAX_ARRAY_LEN {
+            return Err(PackError::ArrayTooLong { len: array_len });
+        }
+        self.check_depth()?;
+        self.args = false;
+        self.droppable = false;
+        wire::write_table_header(self.out, array_len);
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// The check skynet makes before writing any value: at most 32 tables around it.
+    #[inline]
+    fn check_depth(&self) -> Result<()> {
+        if self.depth > MAX_PACK_DEPTH {
+            Err(PackError::TooDeep {
+                limit: MAX_PACK_DEPTH,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    #[inline]
+    fn string(&mut self, s: &[u8]) -> Result<()> {
+        self.check_depth()?;
+        if wire::write_string(self.out, s) {
+            Ok(())
+        } else {
+            Err(PackError::StringTooLong { len: s.len() })
+        }
+    }
+
+    fn integer<T: TryInto<i64> + ToString + Copy>(&mut self, v: T) -> Result<()> {
+        self.check_depth()?;
+        match v.try_into() {
+            Ok(i) => {
+                wire::write_integer(self.out, i);
+                Ok(())
+            }
+            Err(_) => Err(PackError::IntegerOutOfRange {
+                value: v.to_string(),
+            }),
+        }
+    }
+
+    /// `{ [variant] = <payload> }`: the externally tagged form of data-carrying variants.
+    fn open_variant(&mut self, variant: &'static str) -> Result<()> {
+        self.open(0)?;
+        self.string(variant.as_bytes())
+    }
+
+    fn compound(&mut self, kind: Kind, announced: usize) -> Compound<'_, 'a> {
+        Compound {
+            header_at: self.out.len(),
+            ser: self,
+            kind,
+            announced,
+            count: 0,
+            key_at: 0,
+        }
+    }
+
+    /// A table with an array section of `len` items (`None`: counted as they come).
+    fn array(&mut self, len: Option<usize>, kind: Kind) -> Result<Compound<'_, 'a>> {
+        let announced = len.unwrap_or(0);
+        let header_at = self.out.len();
+        self.open(announced)?;
+        let mut c = self.compound(kind, announced);
+        c.header_at = header_at;
+        Ok(c)
+    }
+
+    /// A table with only a hash section.
+    fn hash(&mut self, kind: Kind) -> Result<Compound<'_, 'a>> {
+        self.open(0)?;
+        Ok(self.compound(kind, 0))
+    }
+}
+
+/// What a [`Compound`] is writing, so `end` knows how to close it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Array section items.
+    Array,
+    /// Array section items inside a `{ [variant] = ... }` table.
+    VariantArray,
+    /// Hash pairs.
+    Hash,
+    /// Hash pairs inside a `{ [variant] = ... }` table.
+    VariantHash,
+    /// `to_args`' top-level tuple: each item is a value of its own.
+    Args,
+}
+
+/// The state of a table being written by serde's compound serializers.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Compound<'s, 'a> {
+    ser: &'s mut Serializer<'a>,
+    kind: Kind,
+    /// Where the table header starts, to rewrite it when the count was wrong.
+    header_at: usize,
+    /// The array size the header announced.
+    announced: usize,
+    /// Array items written.
+    count: usize,
+    /// Where the pending map key starts.
+    key_at: usize,
+}
+
+impl Compound<'_, '_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.count += 1;
+        value.serialize(&mut *self.ser)
+    }
+
+    /// Closes an array table, fixing the header when the item count differs from the
+    /// announced one (an unknown-length sequence, or a lying `Serialize` impl).
+    fn end_array(self) -> Result<()> {
+        if self.kind == Kind::Args {
+            return Ok(());
+        }
+        if self.count != self.announced {
+            if self.count > wire::MAX_ARRAY_LEN {
+                return Err(PackError::ArrayTooLong { len: self.count });
+            }
+            let old = wire::table_header(self.announced).len();
+            let new = wire::table_header(self.count);
+            self.ser
+                .out
+                .splice(self.header_at..self.header_at + old, new);
+        }
+        self.close()
+    }
+
+    fn close(self) -> Result<()> {
+        wire::write_nil(self.ser.out);
+        self.ser.depth -= 1;
+        if matches!(self.kind, Kind::VariantArray | Kind::VariantHash) {
+            wire::write_nil(self.ser.out);
+            self.ser.depth -= 1;
+        }
+        Ok(())
+    }
+
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
+        self.key_at = self.ser.out.len();
+        key.serialize(&mut *self.ser)?;
+        match self.ser.out.get(self.key_at..) {
+            Some([k, ..]) if wire::is_nil_byte(*k) => Err(PackError::NilKey),
+            Some([wire::REAL_BYTE, bits @ ..]) if bits.len() == 8 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(bits);
+                if f64::from_bits(u64::from_le_bytes(b)).is_nan() {
+                    Err(PackError::NanKey)
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes the value of the pending key; a `nil` value drops the pair, as
+    /// `t[k] = nil` would in Lua (and it saves the bytes).
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let at = self.ser.out.len();
+        self.ser.droppable = true;
+        let r = value.serialize(&mut *self.ser);
+        self.ser.droppable = false;
+        r?;
+        if self.ser.out.get(at).copied().is_some_and(wire::is_nil_byte) {
+            self.ser.out.truncate(self.key_at);
+        }
+        Ok(())
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<()> {
+        self.key_at = self.ser.out.len();
+        // No depth check for the name: a nil value drops the pair, and any other value
+        // makes the check itself at the same depth.
+        if !wire::write_string(self.ser.out, name.as_bytes()) {
+            return Err(PackError::StringTooLong { len: name.len() });
+        }
+        self.value(value)
+    }
+}
+
+impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
+    type Ok = ();
+    type Error = PackError;
+    type SerializeSeq = Compound<'s, 'a>;
+    type SerializeTuple = Compound<'s, 'a>;
+    type SerializeTupleStruct = Compound<'s, 'a>;
+    type SerializeTupleVariant = Compound<'s, 'a>;
+    type SerializeMap = Compound<'s, 'a>;
+    type SerializeStruct = Compound<'s, 'a>;
+    type SerializeStructVariant = Compound<'s, 'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.check_depth()?;
+        wire::write_bool(self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<()> {
+        self.integer(v)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<()> {
+        self.check_depth()?;
+        wire::write_integer(self.out, i64::from(v));
+        Ok(())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<()> {
+        if self.pointer {
+            self.pointer = false;
+            self.check_depth()?;
+            wire::write_pointer(self.out, v);
+            return Ok(());
+        }
+        self.integer(v)
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<()> {
+        self.integer(v)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        self.check_depth()?;
+        wire::write_real(self.out, f64::from(v));
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        self.check_depth()?;
+        wire::write_real(self.out, v);
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<()> {
+        let mut buf = [0u8; 4];
+        self.string(v.encode_utf8(&mut buf).as_bytes())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.string(v.as_bytes())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.string(v)
+    }
+
+    fn serialize_none(self) -> Result<()> {
+        if !self.droppable {
+            self.check_depth()?;
+        }
+        wire::write_nil(self.out);
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
+        self.args = false;
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<()> {
+        if std::mem::take(&mut self.args) {
+            return Ok(());
+        }
+        self.serialize_none()
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<()> {
+        self.string(variant.as_bytes())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        if name == POINTER_TOKEN {
+            self.pointer = true;
+            let r = value.serialize(&mut *self);
+            self.pointer = false;
+            return r;
+        }
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        // No nil-dropping here: `{ [variant] = nil }` keeps `Some(None)`-like payloads
+        // readable by `from_bytes` (Lua itself sees an empty table).
+        self.open_variant(variant)?;
+        value.serialize(&mut *self)?;
+        wire::write_nil(self.out);
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'s, 'a>> {
+        self.array(len, Kind::Array)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'s, 'a>> {
+        if std::mem::take(&mut self.args) {
+            return Ok(self.compound(Kind::Args, len));
+        }
+        self.array(Some(len), Kind::Array)
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'s, 'a>> {
+        self.array(Some(len), Kind::Array)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a>> {
+        self.open_variant(variant)?;
+        self.array(Some(len), Kind::VariantArray)
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a>> {
+        self.hash(Kind::Hash)
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'s, 'a>> {
+        self.hash(Kind::Hash)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a>> {
+        self.open_variant(variant)?;
+        self.hash(Kind::VariantHash)
+    }
+
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<()> {
+        self.string(value.to_string().as_bytes())
+    }
+
+    fn is_human_readable(&self) -> bool {
+        // Lua code reads text far more easily than packed binary forms (addresses,
+        // UUIDs, dates), so types with both forms pick the text one.
+        true
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.end_array()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.end_array()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.end_array()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.end_array()
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
+        self.key(key)
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.value(value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = PackError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<()> {
+        self.close()
+    }
+}
