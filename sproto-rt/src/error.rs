@@ -71,6 +71,28 @@ pub enum DecodeErrorKind {
     /// An RPC package could not be interpreted.
     #[error("{0}")]
     Rpc(String),
+    /// The schema has no type of that name.
+    #[error("unknown type {0}")]
+    UnknownType(String),
+    /// A nested struct does not use exactly the bytes of its data block.
+    #[error("struct uses {used} of its {len} bytes")]
+    StructLength {
+        /// Bytes the struct's encoding uses.
+        used: usize,
+        /// Bytes of its data block.
+        len: usize,
+    },
+}
+
+impl DecodeError {
+    /// Prefixes the field path of a [`DecodeErrorKind::Field`] error with `name`
+    /// (innermost field last), so messages read `phone.number: ...`.
+    pub(crate) fn in_field(mut self, name: &str) -> Self {
+        if let DecodeErrorKind::Field { field, .. } = &mut self.kind {
+            *field = format!("{name}.{field}");
+        }
+        self
+    }
 }
 
 /// Why a bundle was refused (the checks of the reference's `create_from_bundle`).

@@ -28,11 +28,19 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod codec;
 mod error;
+#[cfg(feature = "json")]
+pub mod json;
+mod pack;
 pub mod schema;
 pub mod text;
+mod value;
 pub mod wire;
 
+pub use codec::{EncodeError, EncodeErrorKind};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
+pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
 pub use text::{Diagnostic, Location, SchemaError, SchemaErrorKind};
+pub use value::{FieldName, Struct, Value};

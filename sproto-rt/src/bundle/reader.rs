@@ -195,7 +195,7 @@ fn read_field(bytes: &[u8], offset: usize, type_count: usize) -> Result<Field, D
         (None, None) => return Err(refuse(offset, BundleProblem::IncompleteField("type"))),
     };
     Ok(Field {
-        name,
+        name: name.into(),
         tag,
         ty,
         array,

@@ -10,6 +10,8 @@ mod dump;
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::value::FieldName;
+
 /// Index of a type in [`Sproto::types`]; also the type's id in the bundle.
 pub type TypeId = usize;
 
@@ -60,8 +62,8 @@ impl FieldType {
 /// One field of a struct type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// The field's name.
-    pub name: String,
+    /// The field's name (shared with the values decoded by this schema).
+    pub name: FieldName,
     /// The field's tag (0..=32766).
     pub tag: u16,
     /// The element type.
@@ -105,7 +107,7 @@ impl Type {
 
     /// The field named `name`, if the type declares one.
     pub fn field_by_name(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
+        self.fields.iter().find(|f| &*f.name == name)
     }
 
     /// The most header slots an encoding of this type can use: one per field plus one
@@ -146,7 +148,7 @@ pub struct Protocol {
 ///
 /// let sp = Sproto::parse(".Person { name 0 : string  id 1 : integer }").unwrap();
 /// let person = sp.type_by_name("Person").unwrap();
-/// assert_eq!(person.fields[1].name, "id");
+/// assert_eq!(&*person.fields[1].name, "id");
 /// let bundle = sp.to_bundle();
 /// assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
 /// ```

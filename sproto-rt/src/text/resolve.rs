@@ -400,7 +400,7 @@ impl<'a> Resolver<'a> {
         let tag = slot_number(&def.tag, "tag", problems)?;
         let resolved = f.resolved.clone()?;
         let mut field = Field {
-            name: def.name.value.clone(),
+            name: def.name.value.as_str().into(),
             tag,
             ty: match &resolved {
                 Resolved::Builtin("boolean") => FieldType::Boolean,

@@ -11,10 +11,15 @@
 
 mod decoder;
 mod encoder;
+mod scalar;
 
-pub use decoder::{ArrayElements, FieldSlot, SlotValue, StructView};
+pub use decoder::{ArrayElements, FieldSlot, Fields, SlotValue, StructView};
 pub use encoder::{
     encode_bool_array, encode_double_array, encode_int_array, BytesArrayWriter, StructEncoder,
+};
+pub use scalar::{
+    bool_from_slot, data_from_slot, decimal_factor, decimal_from_wire, decimal_to_wire,
+    double_array, double_from_slot, int_from_slot, IntArray,
 };
 
 /// Largest integer a slot can hold inline (`(v + 1) * 2` must fit a `u16`).

@@ -1,0 +1,283 @@
+//! The dynamic decoder: bytes → [`Struct`] driven by a loaded schema, read through
+//! the shared wire core. Every error carries the byte offset and the field path.
+
+use std::collections::HashMap;
+
+use crate::error::{DecodeError, DecodeErrorKind, FieldProblem};
+use crate::schema::{Field, FieldType, Sproto, TypeId};
+use crate::value::{Struct, Value};
+use crate::wire::{
+    bool_from_slot, data_from_slot, decimal_from_wire, double_array, double_from_slot,
+    int_from_slot, ArrayElements, IntArray, SlotValue, StructView,
+};
+
+pub(crate) struct Decoder<'s> {
+    pub sp: &'s Sproto,
+    pub max_depth: usize,
+}
+
+type Result<T> = std::result::Result<T, DecodeError>;
+
+fn field_error(offset: usize, f: &Field, problem: FieldProblem) -> DecodeError {
+    DecodeError::new(
+        offset,
+        DecodeErrorKind::Field {
+            field: f.name.to_string(),
+            problem,
+        },
+    )
+}
+
+impl Decoder<'_> {
+    /// Decodes the struct at the start of `bytes` (absolute offset `base`). Nested
+    /// structs (`exact`) must use their whole data block; the top-level one may be
+    /// followed by anything. Returns the struct and the bytes it used.
+    pub fn decode_struct(
+        &self,
+        ty: TypeId,
+        bytes: &[u8],
+        base: usize,
+        depth: usize,
+        exact: bool,
+    ) -> Result<(Struct, usize)> {
+        let t = self.sp.type_by_id(ty).ok_or_else(|| {
+            DecodeError::new(base, DecodeErrorKind::UnknownType(format!("#{ty}")))
+        })?;
+        let view = StructView::parse(bytes, base)?;
+        if exact && view.consumed() != bytes.len() {
+            return Err(DecodeError::new(
+                base,
+                DecodeErrorKind::StructLength {
+                    used: view.consumed(),
+                    len: bytes.len(),
+                },
+            ));
+        }
+        let mut out = Struct::with_capacity(view.slot_count().min(t.fields.len()));
+        let mut next = 0;
+        for slot in view.fields() {
+            // Tags ascend in both the header and the type, so one pass finds them all.
+            while next < t.fields.len() && u32::from(t.fields[next].tag) < slot.tag {
+                next += 1;
+            }
+            let Some(f) = t.fields.get(next).filter(|f| u32::from(f.tag) == slot.tag) else {
+                continue; // unknown tag: skipped (schema evolution)
+            };
+            let slot_offset = base + 2 + 2 * slot.index;
+            // As the reference: the limit applies when a known field is present.
+            if depth >= self.max_depth {
+                return Err(DecodeError::new(
+                    slot_offset,
+                    DecodeErrorKind::TooDeep {
+                        limit: self.max_depth,
+                    },
+                ));
+            }
+            let v = self.decode_field(f, slot.value, slot_offset, depth)?;
+            out.push(f.name.clone(), v);
+        }
+        Ok((out, view.consumed()))
+    }
+
+    fn decode_field(
+        &self,
+        f: &Field,
+        slot: SlotValue<'_>,
+        slot_offset: usize,
+        depth: usize,
+    ) -> Result<Value> {
+        let offset = match slot {
+            SlotValue::Data { offset, .. } => offset,
+            SlotValue::Inline(_) => slot_offset,
+        };
+        let err = |p| field_error(offset, f, p);
+        if f.array {
+            let (data, at) = data_from_slot(slot).map_err(err)?;
+            return self.decode_array(f, data, at, depth);
+        }
+        Ok(match f.ty {
+            FieldType::Integer => Value::Integer(int_from_slot(slot).map_err(err)?),
+            FieldType::Decimal(n) => {
+                Value::Double(decimal_from_wire(int_from_slot(slot).map_err(err)?, n))
+            }
+            FieldType::Boolean => Value::Boolean(bool_from_slot(slot).map_err(err)?),
+            FieldType::Double => Value::Double(double_from_slot(slot).map_err(err)?),
+            FieldType::String => string_value(data_from_slot(slot).map_err(err)?.0),
+            FieldType::Binary => Value::Binary(data_from_slot(slot).map_err(err)?.0.to_vec()),
+            FieldType::Struct(id) => {
+                let (data, at) = data_from_slot(slot).map_err(err)?;
+                let (s, _) = self
+                    .decode_struct(id, data, at, depth + 1, true)
+                    .map_err(|e| e.in_field(&f.name))?;
+                Value::Struct(s)
+            }
+        })
+    }
+
+    fn decode_array(&self, f: &Field, data: &[u8], at: usize, depth: usize) -> Result<Value> {
+        let err = |p| field_error(at, f, p);
+        Ok(Value::Array(match f.ty {
+            FieldType::Integer => IntArray::parse(data)
+                .map_err(err)?
+                .map(Value::Integer)
+                .collect(),
+            FieldType::Decimal(n) => IntArray::parse(data)
+                .map_err(err)?
+                .map(|v| Value::Double(decimal_from_wire(v, n)))
+                .collect(),
+            FieldType::Double => double_array(data)
+                .map_err(err)?
+                .map(Value::Double)
+                .collect(),
+            FieldType::Boolean => data.iter().map(|&b| Value::Boolean(b != 0)).collect(),
+            FieldType::String | FieldType::Binary => {
+                let mut out = Vec::new();
+                for e in ArrayElements::new(data, at) {
+                    let (bytes, _) = e.map_err(|e| e.in_field(&f.name))?;
+                    out.push(match f.ty {
+                        FieldType::Binary => Value::Binary(bytes.to_vec()),
+                        _ => string_value(bytes),
+                    });
+                }
+                out
+            }
+            FieldType::Struct(id) => {
+                if let Some(key) = f.key {
+                    return self.decode_map(f, id, key, data, at, depth);
+                }
+                let mut out = Vec::new();
+                for e in ArrayElements::new(data, at) {
+                    let (bytes, offset) = e.map_err(|e| e.in_field(&f.name))?;
+                    let (s, _) = self
+                        .decode_struct(id, bytes, offset, depth + 1, true)
+                        .map_err(|e| e.in_field(&f.name))?;
+                    out.push(Value::Struct(s));
+                }
+                out
+            }
+        }))
+    }
+
+    /// `*T(key)` → key field value ↦ entry struct; `*T()` → key field ↦ other field.
+    /// A later entry with an equal key replaces an earlier one, as in a Lua table.
+    fn decode_map(
+        &self,
+        f: &Field,
+        id: TypeId,
+        key: u16,
+        data: &[u8],
+        at: usize,
+        depth: usize,
+    ) -> Result<Value> {
+        let t = self.sp.type_by_id(id);
+        let key_name = t
+            .and_then(|t| t.fields.iter().find(|k| k.tag == key))
+            .map(|k| k.name.clone());
+        let value_name = t
+            .and_then(|t| t.fields.iter().find(|k| k.tag != key))
+            .map(|k| k.name.clone());
+        let mut map = MapBuilder::default();
+        for e in ArrayElements::new(data, at) {
+            let (bytes, offset) = e.map_err(|e| e.in_field(&f.name))?;
+            let (mut entry, _) = self
+                .decode_struct(id, bytes, offset, depth + 1, true)
+                .map_err(|e| e.in_field(&f.name))?;
+            let problem = |p| field_error(offset, f, p);
+            let k = match key_name.as_deref().and_then(|n| entry.get(n)) {
+                None => return Err(problem(FieldProblem::MapMissingKey)),
+                Some(Value::Array(_) | Value::Map(_) | Value::Struct(_)) => {
+                    return Err(problem(FieldProblem::MapKeyType))
+                }
+                Some(Value::Double(d)) if d.is_nan() => {
+                    return Err(problem(FieldProblem::MapKeyNan))
+                }
+                Some(k) => k.clone(),
+            };
+            let v = if f.map {
+                match value_name.as_deref().and_then(|n| entry.remove(n)) {
+                    Some(v) => v,
+                    None => return Err(problem(FieldProblem::MapMissingValue)),
+                }
+            } else {
+                Value::Struct(entry)
+            };
+            map.insert(k, v);
+        }
+        Ok(Value::Map(map.entries))
+    }
+}
+
+fn string_value(bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Value::String(s.to_string()),
+        Err(_) => Value::Binary(bytes.to_vec()),
+    }
+}
+
+/// A key as a Lua table sees it: integers and integral floats are the same key,
+/// strings compare by bytes.
+#[derive(PartialEq, Eq, Hash)]
+enum MapKey {
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+}
+
+impl MapKey {
+    fn of(v: &Value) -> Option<MapKey> {
+        Some(match v {
+            Value::Integer(i) => MapKey::Int(*i),
+            Value::Double(d) if d.fract() == 0.0 && d.abs() < 9.2e18 => MapKey::Int(*d as i64),
+            Value::Double(d) => MapKey::Float(d.to_bits()),
+            Value::Boolean(b) => MapKey::Bool(*b),
+            Value::String(s) => MapKey::Bytes(s.as_bytes().to_vec()),
+            Value::Binary(b) => MapKey::Bytes(b.clone()),
+            _ => return None,
+        })
+    }
+}
+
+/// Map entries with unique keys; small maps are searched linearly, large ones hashed,
+/// so hostile inputs with many entries stay linear.
+#[derive(Default)]
+struct MapBuilder {
+    entries: Vec<(Value, Value)>,
+    index: Option<HashMap<MapKey, usize>>,
+}
+
+impl MapBuilder {
+    const LINEAR: usize = 8;
+
+    fn insert(&mut self, k: Value, v: Value) {
+        let Some(mk) = MapKey::of(&k) else {
+            self.entries.push((k, v));
+            return;
+        };
+        if self.index.is_none() && self.entries.len() >= Self::LINEAR {
+            let mut index = HashMap::with_capacity(self.entries.len() * 2);
+            for (i, (ek, _)) in self.entries.iter().enumerate() {
+                if let Some(m) = MapKey::of(ek) {
+                    index.insert(m, i);
+                }
+            }
+            self.index = Some(index);
+        }
+        let existing = match &self.index {
+            Some(index) => index.get(&mk).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|(ek, _)| MapKey::of(ek).as_ref() == Some(&mk)),
+        };
+        match existing {
+            Some(i) => self.entries[i] = (k, v),
+            None => {
+                if let Some(index) = &mut self.index {
+                    index.insert(mk, self.entries.len());
+                }
+                self.entries.push((k, v));
+            }
+        }
+    }
+}
