@@ -441,3 +441,28 @@ fn errors_carry_offsets() {
         Err(UnpackError::Truncated { offset: 1, .. })
     ));
 }
+
+#[test]
+fn deep_hostile_input_is_refused_not_overflowed() {
+    // 100 000 nested one-item tables: far past the default limit of 128.
+    let deep = vec![0x0e; 100_000];
+    let limit = UnpackOptions::DEFAULT_MAX_DEPTH;
+    assert!(matches!(unpack(&deep), Err(UnpackError::TooDeep { limit: l, .. }) if l == limit));
+    assert!(matches!(
+        from_bytes::<serde_json::Value>(&deep),
+        Err(UnpackError::TooDeep { .. })
+    ));
+    assert!(matches!(
+        from_bytes::<LuaValue>(&deep),
+        Err(UnpackError::TooDeep { .. })
+    ));
+    assert!(from_args::<(Vec<LuaValue>,)>(&deep).is_err());
+    // Announced sizes far beyond the input are plain truncation errors.
+    let huge_string = [0x25, 0xff, 0xff, 0xff, 0x7f, b'a'];
+    assert!(matches!(
+        from_bytes::<&[u8]>(&huge_string),
+        Err(UnpackError::Truncated { offset: 5, .. })
+    ));
+    let huge_array = [0xfe, 0x22, 0xff, 0xff, 0xff, 0x7f, 0x0a, 0x01];
+    assert!(from_bytes::<Vec<u8>>(&huge_array).is_err());
+}

@@ -11,7 +11,7 @@
 //! | UTF-8 string | a JSON string | |
 //! | other string | `{"$bin": "<hex>"}` | |
 //! | light userdata | `{"$ptr": "<16 hex digits>"}` | fewer hex digits |
-//! | table | `{"$table": {"array": [...], "hash": [[k, v], ...]}}` in wire structure | a plain JSON object without `$` keys: a table whose hash holds the members in order |
+//! | table | `{"$table": {"array": [...], "hash": [[k, v], ...]}}` in wire structure | a plain JSON array (the array section); a plain JSON object without `$` keys (the hash section, members in order) |
 //!
 //! A list of values (a pack's arguments) is a JSON array of values.
 //!
@@ -204,10 +204,15 @@ fn value_from(v: &Value, path: &mut String) -> Result<LuaValue, JsonError> {
             }
         }
         Value::String(s) => Ok(LuaValue::String(s.as_bytes().to_vec())),
-        Value::Array(_) => Err(err(
-            path,
-            "a JSON array is not a Lua value (write tables as {\"$table\": ...})",
-        )),
+        Value::Array(items) => {
+            // A plain JSON array: a table with only an array section.
+            let array = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| nested(path, &i.to_string(), |p| value_from(item, p)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(LuaValue::Table(LuaTable::from_array(array)))
+        }
         Value::Object(m) => object_from(m, path),
     }
 }
@@ -420,7 +425,10 @@ mod tests {
         let e = values_from_json(&json!([{"$table": {"hash": [[1]]}}])).unwrap_err();
         assert_eq!(e.path, "/0/$table/hash/0");
         assert!(values_from_json(&json!([{"$int": "99999999999999999999"}])).is_err());
-        assert!(values_from_json(&json!([[1]])).is_err());
+        assert_eq!(
+            values_from_json(&json!([[1]])).unwrap(),
+            [LuaValue::Table(LuaTable::from_array(vec![1.into()]))]
+        );
         assert!(values_from_json(&json!({})).is_err());
         let plain = from_json(&json!({"a": 1, "b": 2.5})).unwrap();
         assert_eq!(

@@ -7,6 +7,7 @@
 //! structure, through a private handshake: it asks for a newtype struct with a
 //! reserved name and our deserializer answers with the raw bytes of the value.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, SeqAccess, Visitor};
@@ -82,7 +83,8 @@ pub fn from_value<T: DeserializeOwned>(value: &LuaValue) -> Result<T, UnpackErro
 /// Data model mapping: nil → unit, boolean → bool, integer → i64, float → f64,
 /// string → str (bytes when not UTF-8), light userdata → u64 (a light userdata again
 /// with our serializer), table → a sequence when it only has an array section, else a
-/// map (array items under keys 1..n, then the hash pairs; `nil` entries left out).
+/// map of what Lua sees (array items under keys 1..n, then the hash pairs; `nil`
+/// entries and pairs overwritten by later ones left out).
 impl Serialize for LuaValue {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -110,14 +112,22 @@ impl Serialize for LuaTable {
             }
             return seq.end();
         }
+        // Only what Lua sees: a pair is shadowed by a later pair with the same key
+        // (which may remove it with a nil value), an array item by any such pair.
+        let mut later = HashSet::with_capacity(self.hash.len());
+        let mut last = vec![false; self.hash.len()];
+        for (i, (k, _)) in self.hash.iter().enumerate().rev() {
+            last[i] = later.insert(k.to_lua_key());
+        }
         let mut map = s.serialize_map(None)?;
         for (i, v) in self.array.iter().enumerate() {
-            if !v.is_nil() {
-                map.serialize_entry(&(i as i64 + 1), v)?;
+            let key = LuaValue::Integer(i as i64 + 1);
+            if !v.is_nil() && !later.contains(&key) {
+                map.serialize_entry(&key, v)?;
             }
         }
-        for (k, v) in &self.hash {
-            if !v.is_nil() {
+        for ((k, v), last) in self.hash.iter().zip(last) {
+            if last && !v.is_nil() {
                 map.serialize_entry(k, v)?;
             }
         }

@@ -166,7 +166,8 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
 
     fn size_hint(&self) -> Option<usize> {
         match &self.tail {
-            None => Some(self.array_left),
+            // Visitors pre-allocate from this: never more than the input can hold.
+            None => Some(self.array_left.min(self.de.r.remaining())),
             Some(t) => Some(t.last().map_or(0, |e| e.0.saturating_sub(self.index))),
         }
     }
