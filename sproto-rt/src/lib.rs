@@ -33,6 +33,7 @@ mod error;
 #[cfg(feature = "json")]
 pub mod json;
 mod pack;
+pub mod rpc;
 pub mod schema;
 pub mod text;
 mod value;
