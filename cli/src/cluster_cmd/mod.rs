@@ -1,0 +1,4 @@
+//! The subcommands of `skynet-cluster`, one module per group; each exposes clap
+//! `Args` structs with a `run` method returning `Err(message)` for a failure exit.
+
+pub mod luaseri;
