@@ -95,3 +95,61 @@ pub fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("{message}");
     ExitCode::FAILURE
 }
+
+/// Deepest nesting the CLIs accept in JSON input. serde_json's own limit (128) is too
+/// low for the reference's depth vectors (64 nested structs), and no limit at all
+/// would let hostile input overflow the stack.
+pub const MAX_JSON_DEPTH: usize = 1000;
+
+/// Parses JSON text, allowing nesting up to [`MAX_JSON_DEPTH`].
+///
+/// ```
+/// let v = sproto_cli::io::parse_json(r#"{"a": [1, {"b": "]"}]}"#).unwrap();
+/// assert_eq!(v["a"][1]["b"], "]");
+/// assert!(sproto_cli::io::parse_json(&"[".repeat(2000)).is_err());
+/// ```
+pub fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    let depth = json_depth(text);
+    if depth > MAX_JSON_DEPTH {
+        return Err(format!(
+            "JSON nests {depth} levels deep (at most {MAX_JSON_DEPTH})"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let v: serde_json::Value =
+        serde::Deserialize::deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(v)
+}
+
+/// The deepest `[`/`{` nesting in JSON text (strings skipped).
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Reads all of stdin as UTF-8 text.
+pub fn read_stdin_text() -> Result<String, String> {
+    String::from_utf8(read_input(None)?).map_err(|_| "stdin is not UTF-8 text".to_string())
+}

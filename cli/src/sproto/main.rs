@@ -1,6 +1,7 @@
 //! `sproto`: compile, inspect, check sproto schemas and encode/decode messages from a
 //! shell.
 
+mod codec_cmd;
 mod schema_cmd;
 
 use std::path::PathBuf;
@@ -44,6 +45,51 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Encode one JSON value read on stdin as a message of TYPE.
+    Encode {
+        #[command(flatten)]
+        message: MessageArgs,
+        /// 0-pack the encoded message (sproto:pencode).
+        #[arg(long)]
+        pack: bool,
+        /// Write hex text instead of bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Decode a message of TYPE read on stdin and print it as one JSON value.
+    Decode {
+        #[command(flatten)]
+        message: MessageArgs,
+        /// The input is 0-packed (sproto:pdecode).
+        #[arg(long)]
+        unpack: bool,
+        /// Read hex text instead of bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// 0-pack the bytes read on stdin.
+    Pack {
+        /// Read and write hex text instead of bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// Unpack 0-packed bytes read on stdin.
+    Unpack {
+        /// Read and write hex text instead of bytes.
+        #[arg(long)]
+        hex: bool,
+    },
+}
+
+/// The schema and type of a message.
+#[derive(clap::Args)]
+struct MessageArgs {
+    /// The schema: a .sproto text or a binary bundle.
+    #[arg(long)]
+    schema: PathBuf,
+    /// The message's type (a full name such as Person.PhoneNumber).
+    #[arg(long = "type")]
+    ty: String,
 }
 
 fn main() -> ExitCode {
@@ -52,6 +98,16 @@ fn main() -> ExitCode {
         Command::Compile { files, output } => schema_cmd::compile(&files, output.as_deref()),
         Command::Dump { file, bundle, text } => schema_cmd::dump(&file, bundle, text),
         Command::Check { files } => schema_cmd::check(&files),
+        Command::Encode { message, pack, hex } => {
+            codec_cmd::encode(&message.schema, &message.ty, pack, hex)
+        }
+        Command::Decode {
+            message,
+            unpack,
+            hex,
+        } => codec_cmd::decode(&message.schema, &message.ty, unpack, hex),
+        Command::Pack { hex } => codec_cmd::pack(hex),
+        Command::Unpack { hex } => codec_cmd::unpack(hex),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
