@@ -4,19 +4,32 @@
 use std::fmt;
 
 /// A decoding failure: what went wrong and at which byte of the input.
+///
+/// Boxed, so that results stay small on the decoder's hot path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} (at byte {offset})")]
-pub struct DecodeError {
-    /// Offset in the input where the problem was detected.
-    pub offset: usize,
-    /// What went wrong.
-    pub kind: DecodeErrorKind,
+#[error("{} (at byte {})", .0.kind, .0.offset)]
+pub struct DecodeError(Box<DecodeErrorRepr>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DecodeErrorRepr {
+    offset: usize,
+    kind: DecodeErrorKind,
 }
 
 impl DecodeError {
     /// A new error at `offset`.
     pub fn new(offset: usize, kind: DecodeErrorKind) -> Self {
-        DecodeError { offset, kind }
+        DecodeError(Box::new(DecodeErrorRepr { offset, kind }))
+    }
+
+    /// Offset in the input where the problem was detected.
+    pub fn offset(&self) -> usize {
+        self.0.offset
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &DecodeErrorKind {
+        &self.0.kind
     }
 }
 
@@ -88,7 +101,7 @@ impl DecodeError {
     /// Prefixes the field path of a [`DecodeErrorKind::Field`] error with `name`
     /// (innermost field last), so messages read `phone.number: ...`.
     pub(crate) fn in_field(mut self, name: &str) -> Self {
-        if let DecodeErrorKind::Field { field, .. } = &mut self.kind {
+        if let DecodeErrorKind::Field { field, .. } = &mut self.0.kind {
             *field = format!("{name}.{field}");
         }
         self

@@ -26,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(clippy::or_fun_call)]
 
 pub mod bundle;
 pub mod codec;

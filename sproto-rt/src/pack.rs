@@ -34,11 +34,11 @@ pub fn pack_into(src: &[u8], out: &mut Vec<u8>) {
     };
     let mut i = 0;
     while i < src.len() {
-        let mut word = [0u8; 8];
-        let n = (src.len() - i).min(8);
-        word[..n].copy_from_slice(&src[i..i + n]);
-        let nonzero = word.iter().filter(|&&b| b != 0).count();
-        if nonzero == 8 || (run_words > 0 && nonzero >= 6) {
+        let word = word_at(src, i);
+        let nonzero = (nonzero_bytes(word) >> 7) & 0x0101_0101_0101_0101;
+        // Sum of the per-byte flags, gathered in the top byte (no popcnt needed).
+        let count = nonzero.wrapping_mul(0x0101_0101_0101_0101) >> 56;
+        if count == 8 || (run_words > 0 && count >= 6) {
             if run_words == 0 {
                 run_start = i;
             }
@@ -52,16 +52,24 @@ pub fn pack_into(src: &[u8], out: &mut Vec<u8>) {
                 flush_run(out, run_start, run_words);
                 run_words = 0;
             }
-            let mut mask = 0u8;
-            let at = out.len();
-            out.push(0);
-            for (bit, &b) in word.iter().enumerate() {
-                if b != 0 {
-                    mask |= 1 << bit;
-                    out.push(b);
-                }
+            // The bitmap byte (bit k set when byte k is non-zero), then the non-zero
+            // bytes, compacted branch-free on the stack and appended with a
+            // fixed-size copy (cheaper than a variable-length one of 1..=9 bytes).
+            if count == 0 {
+                out.push(0);
+                i += 8;
+                continue;
             }
-            out[at] = mask;
+            // (16 bytes with `n & 15` so that indexing needs no bounds check.)
+            let mut seg = [0u8; 16];
+            seg[0] = (nonzero.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8;
+            let mut n = 1;
+            for b in word.to_le_bytes() {
+                seg[n & 15] = b;
+                n += usize::from(b != 0);
+            }
+            out.extend_from_slice(&seg[..9]);
+            out.truncate(out.len() - (9 - n));
         }
         i += 8;
     }
@@ -129,17 +137,38 @@ pub fn unpack_into(src: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), De
                 ));
             }
             grow_check(out.len() - start + 8, limit)?;
-            for bit in 0..8 {
-                if tag & (1 << bit) != 0 {
-                    out.push(src[i]);
-                    i += 1;
-                } else {
-                    out.push(0);
-                }
+            let mut word = [0u8; 8];
+            let mut bits = tag;
+            while bits != 0 {
+                word[bits.trailing_zeros() as usize] = src[i];
+                i += 1;
+                bits &= bits - 1;
             }
+            out.extend_from_slice(&word);
         }
     }
     Ok(())
+}
+
+/// The 8-byte word at `i` (zero-padded past the end), little-endian.
+#[inline]
+fn word_at(src: &[u8], i: usize) -> u64 {
+    match src.get(i..i + 8) {
+        Some(w) => u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+        None => {
+            let mut w = [0u8; 8];
+            let rest = &src[i..];
+            w[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// The high bit of each byte of the result is set when that byte of `w` is non-zero.
+#[inline]
+fn nonzero_bytes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    (((w & LOW7) + LOW7) | w) & !LOW7
 }
 
 fn grow_check(size: usize, limit: usize) -> Result<(), DecodeError> {

@@ -223,15 +223,28 @@ impl Struct {
     /// per field in the common case.
     pub(crate) fn get_from(&self, name: &str, hint: &mut usize) -> Option<&Value> {
         let n = self.fields.len();
-        for i in 0..n {
-            let j = (*hint + i) % n;
-            if self.fields[j].0.as_ref() == name {
-                *hint = j + 1;
-                return Some(&self.fields[j].1);
+        let mut i = if *hint < n { *hint } else { 0 };
+        for _ in 0..n {
+            let (k, v) = &self.fields[i];
+            if same_name(k, name) {
+                *hint = i + 1;
+                return Some(v);
+            }
+            i += 1;
+            if i == n {
+                i = 0;
             }
         }
         None
     }
+}
+
+/// Name equality without a `memcmp` call: field names are short, and a shared name
+/// (decoded values reuse the schema's) is recognised by its address.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && (a.as_ptr() == b.as_ptr() || a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
 }
 
 impl<'a> FromIterator<(&'a str, Value)> for Struct {

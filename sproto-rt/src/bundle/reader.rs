@@ -110,7 +110,7 @@ fn read_type(bytes: &[u8], offset: usize, type_count: usize) -> Result<Type, Dec
     if present != n {
         return Err(refuse(offset, BundleProblem::ExpectedData("a type slot")));
     }
-    let name = name.ok_or(refuse(offset, BundleProblem::ExpectedData("a type name")))?;
+    let name = name.ok_or_else(|| refuse(offset, BundleProblem::ExpectedData("a type name")))?;
     let mut last: i32 = -1;
     for f in &fields {
         if i32::from(f.tag) <= last {
@@ -178,8 +178,8 @@ fn read_field(bytes: &[u8], offset: usize, type_count: usize) -> Result<Field, D
             other => return Err(refuse(offset, BundleProblem::UnknownFieldSlot(other))),
         }
     }
-    let name = name.ok_or(refuse(offset, BundleProblem::IncompleteField("name")))?;
-    let tag = tag.ok_or(refuse(offset, BundleProblem::IncompleteField("tag")))?;
+    let name = name.ok_or_else(|| refuse(offset, BundleProblem::IncompleteField("name")))?;
+    let tag = tag.ok_or_else(|| refuse(offset, BundleProblem::IncompleteField("tag")))?;
     let ty = match (builtin, struct_id) {
         (Some(0), _) => match extra {
             Some(n) => FieldType::Decimal(n),

@@ -3,14 +3,16 @@
 use std::fmt;
 
 /// Encoding failed: a value does not fit its field.
+///
+/// Boxed, so that results stay small on the encoder's hot path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{kind}", path_prefix(.path))]
-pub struct EncodeError {
-    /// Where in the value: field names and array indexes, outermost first
-    /// (e.g. `["phone", "[1]", "number"]`).
-    pub path: Vec<String>,
-    /// What is wrong.
-    pub kind: EncodeErrorKind,
+#[error("{}{}", path_prefix(&.0.path), .0.kind)]
+pub struct EncodeError(Box<EncodeErrorRepr>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EncodeErrorRepr {
+    path: Vec<String>,
+    kind: EncodeErrorKind,
 }
 
 fn path_prefix(path: &[String]) -> String {
@@ -30,10 +32,10 @@ fn path_prefix(path: &[String]) -> String {
 
 impl EncodeError {
     pub(crate) fn new(kind: EncodeErrorKind) -> Self {
-        EncodeError {
+        EncodeError(Box::new(EncodeErrorRepr {
             path: Vec::new(),
             kind,
-        }
+        }))
     }
 
     pub(crate) fn mismatch(expected: &'static str, found: &'static str) -> Self {
@@ -42,8 +44,19 @@ impl EncodeError {
 
     /// Adds an outer path segment (errors bubble up from the innermost value).
     pub(crate) fn within(mut self, segment: impl fmt::Display) -> Self {
-        self.path.insert(0, segment.to_string());
+        self.0.path.insert(0, segment.to_string());
         self
+    }
+
+    /// Where in the value: field names and array indexes (`[1]`, 1-based as in Lua),
+    /// outermost first.
+    pub fn path(&self) -> &[String] {
+        &self.0.path
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &EncodeErrorKind {
+        &self.0.kind
     }
 }
 

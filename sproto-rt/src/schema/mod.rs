@@ -9,8 +9,34 @@ mod dump;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::value::FieldName;
+
+/// FNV-1a: schema lookups hash short names on every encode/decode call, where SipHash
+/// costs more than the rest of the lookup. (Names come from the schema, not from
+/// message data, so hash flooding is not a concern here.)
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Index of a type in [`Sproto::types`]; also the type's id in the bundle.
 pub type TypeId = usize;
@@ -156,9 +182,9 @@ pub struct Protocol {
 pub struct Sproto {
     types: Vec<Type>,
     protocols: Vec<Protocol>,
-    type_ids: HashMap<String, TypeId>,
-    protocol_by_tag: HashMap<u16, usize>,
-    protocol_by_name: HashMap<String, usize>,
+    type_ids: FastMap<String, TypeId>,
+    protocol_by_tag: FastMap<u16, usize>,
+    protocol_by_name: FastMap<String, usize>,
 }
 
 impl PartialEq for Sproto {
@@ -186,12 +212,12 @@ impl Sproto {
     /// bundle reader guarantee it, and [`Sproto::validate`] checks it for hand-built
     /// schemas.
     pub fn from_parts(types: Vec<Type>, protocols: Vec<Protocol>) -> Self {
-        let mut type_ids = HashMap::with_capacity(types.len());
+        let mut type_ids = FastMap::default();
         for (i, t) in types.iter().enumerate() {
             type_ids.entry(t.name.clone()).or_insert(i);
         }
-        let mut protocol_by_tag = HashMap::with_capacity(protocols.len());
-        let mut protocol_by_name = HashMap::with_capacity(protocols.len());
+        let mut protocol_by_tag = FastMap::default();
+        let mut protocol_by_name = FastMap::default();
         for (i, p) in protocols.iter().enumerate() {
             protocol_by_tag.entry(p.tag).or_insert(i);
             protocol_by_name.entry(p.name.clone()).or_insert(i);

@@ -54,14 +54,16 @@ impl<'a> StructView<'a> {
     /// `bytes[0]` in the whole input, used in error positions. Trailing bytes after the
     /// struct are allowed (see [`consumed`](Self::consumed)).
     pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self, DecodeError> {
-        let count = read_u16(bytes, 0).ok_or(DecodeError::new(
-            base,
-            DecodeErrorKind::Truncated {
-                what: "struct header",
-                need: SIZEOF_HEADER,
-                have: bytes.len(),
-            },
-        ))? as usize;
+        let count = read_u16(bytes, 0).ok_or_else(|| {
+            DecodeError::new(
+                base,
+                DecodeErrorKind::Truncated {
+                    what: "struct header",
+                    need: SIZEOF_HEADER,
+                    have: bytes.len(),
+                },
+            )
+        })? as usize;
         let header = SIZEOF_HEADER + count * SIZEOF_FIELD;
         if bytes.len() < header {
             return Err(DecodeError::new(
@@ -79,14 +81,16 @@ impl<'a> StructView<'a> {
             if slot != 0 {
                 continue;
             }
-            let len = read_u32(bytes, at).ok_or(DecodeError::new(
-                base + at,
-                DecodeErrorKind::Truncated {
-                    what: "data block length",
-                    need: SIZEOF_LENGTH,
-                    have: bytes.len() - at,
-                },
-            ))? as usize;
+            let len = read_u32(bytes, at).ok_or_else(|| {
+                DecodeError::new(
+                    base + at,
+                    DecodeErrorKind::Truncated {
+                        what: "data block length",
+                        need: SIZEOF_LENGTH,
+                        have: bytes.len() - at,
+                    },
+                )
+            })? as usize;
             let left = bytes.len() - at - SIZEOF_LENGTH;
             if len > left {
                 return Err(DecodeError::new(

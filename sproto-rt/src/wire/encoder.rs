@@ -43,16 +43,24 @@ impl<'a> StructEncoder<'a> {
         }
     }
 
+    #[inline]
     fn push_slot(&mut self, value: u16) {
         if self.slots == self.cap {
-            // The caller under-estimated: open room for one more slot by moving the data.
-            let at = self.start + SIZEOF_HEADER + self.cap * SIZEOF_FIELD;
-            self.buf.splice(at..at, [0u8; SIZEOF_FIELD]);
-            self.cap += 1;
+            self.grow_header();
         }
         let at = self.start + SIZEOF_HEADER + self.slots * SIZEOF_FIELD;
-        self.buf[at..at + SIZEOF_FIELD].copy_from_slice(&value.to_le_bytes());
+        if let Some(slot) = self.buf.get_mut(at..at + SIZEOF_FIELD) {
+            slot.copy_from_slice(&value.to_le_bytes());
+        }
         self.slots += 1;
+    }
+
+    /// The caller under-estimated the slots: open room for one more by moving the data.
+    #[cold]
+    fn grow_header(&mut self) {
+        let at = self.start + SIZEOF_HEADER + self.cap * SIZEOF_FIELD;
+        self.buf.splice(at..at, [0u8; SIZEOF_FIELD]);
+        self.cap += 1;
     }
 
     /// Writes the slot of `tag`, preceded by a skip slot when tags were left out.
