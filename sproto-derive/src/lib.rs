@@ -1,1 +1,46 @@
-//! sproto macros.
+//! Procedural macros for [`sproto-rt`](https://docs.rs/sproto-rt): `#[derive(Sproto)]`
+//! makes a Rust struct a sproto type with a static codec and a schema description.
+//!
+//! Use them through `sproto_rt`, which re-exports them:
+//!
+//! ```ignore
+//! use sproto_rt::{Message, Sproto};
+//!
+//! #[derive(Sproto, Debug, Default, PartialEq)]
+//! #[sproto(name = "Person.PhoneNumber")]
+//! struct PhoneNumber {
+//!     #[sproto(tag = 0)]
+//!     number: String,
+//!     #[sproto(tag = 1, rename = "type")]
+//!     kind: i64,
+//! }
+//! ```
+
+mod internals;
+mod message;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+use internals::ast::Container;
+use internals::ctxt::Ctxt;
+
+/// Derives `sproto_rt::Message` (and the traits that let the type be a field, an array
+/// element, a map value or a map entry of other sproto types).
+///
+/// Container attribute: `#[sproto(name = "Outer.Inner")]` (the sproto type name;
+/// default: the Rust name). Field attributes: `tag = N` (required), `rename = "name"`,
+/// `skip`, `decimal = N` (f64 → `integer(N)`), `key = "field"` (a map of derived
+/// structs keyed by their field: `*V(field)`), `entry = Entry` (a map written as
+/// two-field `Entry` structs: `*Entry()`).
+#[proc_macro_derive(Sproto, attributes(sproto))]
+pub fn derive_sproto(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    let cx = Ctxt::new();
+    let container = Container::from_ast(&cx, &input);
+    match (cx.check(), container) {
+        (Ok(()), Some(c)) => message::expand(&c).into(),
+        (Err(e), _) => e.to_compile_error().into(),
+        (Ok(()), None) => TokenStream::new(),
+    }
+}

@@ -99,12 +99,30 @@ pub enum DecodeErrorKind {
 
 impl DecodeError {
     /// Prefixes the field path of a [`DecodeErrorKind::Field`] error with `name`
-    /// (innermost field last), so messages read `phone.number: ...`.
-    pub(crate) fn in_field(mut self, name: &str) -> Self {
+    /// (innermost field last), so messages read `phone.number: ...`. Used by the
+    /// generated code of `#[derive(Sproto)]`.
+    #[doc(hidden)]
+    pub fn in_field(mut self, name: &str) -> Self {
         if let DecodeErrorKind::Field { field, .. } = &mut self.0.kind {
-            *field = format!("{name}.{field}");
+            *field = if field.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}.{field}")
+            };
         }
         self
+    }
+
+    /// A problem with a field whose name the caller adds with `in_field`.
+    #[doc(hidden)]
+    pub fn field_problem(offset: usize, problem: FieldProblem) -> Self {
+        Self::new(
+            offset,
+            DecodeErrorKind::Field {
+                field: String::new(),
+                problem,
+            },
+        )
     }
 }
 
@@ -211,6 +229,15 @@ pub enum FieldProblem {
     MapKeyType,
     /// A map key that is NaN.
     MapKeyNan,
+    /// An integer that does not fit the Rust field's type.
+    OutOfRange {
+        /// The value on the wire.
+        value: i64,
+        /// The Rust type.
+        target: &'static str,
+    },
+    /// A `string` whose bytes are not UTF-8, read into a Rust `String`.
+    NotUtf8,
 }
 
 impl fmt::Display for FieldProblem {
@@ -235,6 +262,10 @@ impl fmt::Display for FieldProblem {
             FieldProblem::MapMissingValue => write!(f, "a map entry has no value field"),
             FieldProblem::MapKeyType => write!(f, "the map key field cannot be a map key"),
             FieldProblem::MapKeyNan => write!(f, "a map key is NaN"),
+            FieldProblem::OutOfRange { value, target } => {
+                write!(f, "{value} does not fit {target}")
+            }
+            FieldProblem::NotUtf8 => write!(f, "string is not UTF-8"),
         }
     }
 }

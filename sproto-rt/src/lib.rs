@@ -30,9 +30,12 @@
 
 pub mod bundle;
 pub mod codec;
+#[doc(hidden)]
+pub mod derive;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
+mod message;
 mod pack;
 pub mod rpc;
 pub mod schema;
@@ -42,7 +45,10 @@ pub mod wire;
 
 pub use codec::{EncodeError, EncodeErrorKind};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
+pub use message::Message;
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
+#[cfg(feature = "derive")]
+pub use sproto_derive::Sproto;
 pub use text::{Diagnostic, Location, SchemaError, SchemaErrorKind};
 pub use value::{FieldName, Struct, Value};

@@ -133,3 +133,22 @@ fn invalid_schemas_are_rejected_with_a_located_message() {
     }
     report("invalid_schemas", cases.len(), failures);
 }
+
+#[test]
+fn rendered_text_parses_back_to_the_same_bundle() {
+    let v = load("bundles.json");
+    let schemas = v["schemas"].as_object().expect("schemas");
+    let mut failures = Vec::new();
+    for (name, s) in schemas {
+        let sp = Sproto::parse(s["text"].as_str().expect("text")).expect("vector schema parses");
+        let text = sp.to_text();
+        match Sproto::parse(&text) {
+            Ok(again) if again.to_bundle() == sp.to_bundle() => {}
+            Ok(_) => failures.push(format!(
+                "{name}: rendered text gives another bundle:\n{text}"
+            )),
+            Err(e) => failures.push(format!("{name}: rendered text does not parse: {e}\n{text}")),
+        }
+    }
+    report("rendered schemas", schemas.len(), failures);
+}

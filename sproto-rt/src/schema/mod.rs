@@ -5,7 +5,10 @@
 //! ([`Sproto::to_bundle`]) or printed like the reference's `sproto_dump`
 //! ([`Sproto::dump`]).
 
+mod builder;
 mod dump;
+
+pub use builder::{BuildError, FieldDesc, ProtocolSpec, SchemaBuilder, Shape, TypeRef};
 
 use std::collections::HashMap;
 use std::fmt;

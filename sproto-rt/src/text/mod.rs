@@ -30,6 +30,7 @@
 
 mod ast;
 mod error;
+mod render;
 mod resolve;
 mod syntax;
 

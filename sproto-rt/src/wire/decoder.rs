@@ -118,6 +118,12 @@ impl<'a> StructView<'a> {
         self.count
     }
 
+    /// The absolute offset of header slot `index` (where errors about an inline value
+    /// point).
+    pub fn slot_offset(&self, index: usize) -> usize {
+        self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
+    }
+
     /// The absolute offset of the struct's first byte.
     pub fn offset(&self) -> usize {
         self.base

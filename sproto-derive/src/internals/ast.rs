@@ -1,0 +1,239 @@
+//! The validated model of a `#[derive(Sproto)]` input: the container, its fields with
+//! their sproto names, tags and kinds. Code generation reads only this.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
+
+use super::attr;
+use super::check::{check_field_type, is_decimal_type, path_generics};
+use super::ctxt::Ctxt;
+
+/// How a field is encoded.
+pub enum Kind {
+    /// Through the `Field` trait (scalars, Option, Vec, Box, derived structs).
+    Plain,
+    /// `integer(N)` from f64.
+    Decimal(u16),
+    /// `*V(key)` from a map of derived structs keyed by their field `key`.
+    KeyedMap {
+        key: LitStr,
+        key_ty: Box<Type>,
+        value_ty: Box<Type>,
+    },
+    /// `*Entry()` from a map `K → V`.
+    PairMap { entry: Path },
+}
+
+pub struct FieldModel<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    /// The sproto field name.
+    pub name: String,
+    pub tag: u16,
+    pub kind: Kind,
+}
+
+pub struct Container<'a> {
+    pub ident: &'a Ident,
+    pub type_name: String,
+    pub krate: Path,
+    /// Encoded fields, in ascending tag order.
+    pub fields: Vec<FieldModel<'a>>,
+    /// Fields marked `skip`: they take their Default when decoding.
+    pub skipped: Vec<&'a Ident>,
+    /// Whether the input was a unit struct (`struct Empty;`).
+    pub unit: bool,
+}
+
+impl<'a> Container<'a> {
+    pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
+        let attrs = attr::Container::from_ast(cx, input);
+        if !input.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &input.generics,
+                "generic structs cannot derive Sproto: a sproto type has one fixed layout; use concrete field types",
+            );
+        }
+        let (named, unit) = match &input.data {
+            Data::Struct(s) => match &s.fields {
+                Fields::Named(f) => (Some(&f.named), false),
+                Fields::Unit => (None, true),
+                Fields::Unnamed(f) => {
+                    cx.error_spanned_by(
+                        f,
+                        "tuple structs cannot derive Sproto: sproto fields have names; use named fields with #[sproto(tag = N)]",
+                    );
+                    return None;
+                }
+            },
+            Data::Enum(e) => {
+                cx.error_spanned_by(
+                    e.enum_token,
+                    "enums cannot derive Sproto: sproto has no sum types; use a struct with Option fields",
+                );
+                return None;
+            }
+            Data::Union(u) => {
+                cx.error_spanned_by(
+                    u.union_token,
+                    "unions cannot derive Sproto; use a struct with named fields",
+                );
+                return None;
+            }
+        };
+        let mut fields = Vec::new();
+        let mut skipped = Vec::new();
+        let mut by_tag: HashMap<u16, String> = HashMap::new();
+        let mut by_name: HashMap<String, String> = HashMap::new();
+        for f in named.into_iter().flatten() {
+            let Some(ident) = &f.ident else { continue };
+            let fa = attr::Field::from_ast(cx, f);
+            if let Some(skip) = &fa.skip {
+                if fa.tag.is_some()
+                    || fa.decimal.is_some()
+                    || fa.key.is_some()
+                    || fa.entry.is_some()
+                    || fa.rename.is_some()
+                {
+                    cx.error_spanned_by(
+                        skip,
+                        "a skipped field is not on the wire: remove its other sproto attributes",
+                    );
+                }
+                skipped.push(ident);
+                continue;
+            }
+            check_field_type(cx, &f.ty);
+            let Some((tag, tag_lit)) = fa.tag.clone() else {
+                cx.error_spanned_by(
+                    ident,
+                    format!("field `{ident}` needs a tag: add #[sproto(tag = N)] (tags are the wire contract), or #[sproto(skip)]"),
+                );
+                continue;
+            };
+            let name = fa
+                .rename
+                .as_ref()
+                .map_or_else(|| ident.unraw().to_string(), LitStr::value);
+            if let Some(other) = by_tag.insert(tag, ident.to_string()) {
+                cx.error_spanned_by(&tag_lit, format!("tag {tag} is already used by field `{other}`; every field needs its own tag"));
+            }
+            if let Some(other) = by_name.insert(name.clone(), ident.to_string()) {
+                let at: &dyn quote::ToTokens = match &fa.rename {
+                    Some(r) => r,
+                    None => ident,
+                };
+                cx.error_spanned_by(at, format!("sproto field name `{name}` is already used by field `{other}`; use rename = \"...\""));
+            }
+            let kind = field_kind(cx, f, &fa);
+            fields.push(FieldModel {
+                ident,
+                ty: &f.ty,
+                name,
+                tag,
+                kind,
+            });
+        }
+        fields.sort_by_key(|f| f.tag);
+        let krate = attrs
+            .krate
+            .unwrap_or_else(|| syn::parse_quote!(::sproto_rt));
+        Some(Container {
+            ident: &input.ident,
+            type_name: attrs
+                .name
+                .map_or_else(|| input.ident.unraw().to_string(), |n| n.value()),
+            krate,
+            fields,
+            skipped,
+            unit,
+        })
+    }
+
+    /// The most header slots an encoding needs: one per field, plus one skip slot
+    /// before each field that does not follow its predecessor's tag.
+    pub fn max_slots(&self) -> usize {
+        let mut next = 0u32;
+        let mut n = 0;
+        for f in &self.fields {
+            if u32::from(f.tag) != next {
+                n += 1;
+            }
+            n += 1;
+            next = u32::from(f.tag) + 1;
+        }
+        n
+    }
+}
+
+fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
+    let map_args = || match path_generics(&f.ty) {
+        Some((n, args)) if (n == "HashMap" || n == "BTreeMap") && args.len() >= 2 => {
+            Some((args[0].clone(), args[1].clone()))
+        }
+        _ => None,
+    };
+    match (&fa.decimal, &fa.key, &fa.entry) {
+        (Some(_), Some(k), _) => {
+            cx.error_spanned_by(k, "`decimal` and `key` cannot be combined");
+            Kind::Plain
+        }
+        (Some(_), _, Some(e)) => {
+            cx.error_spanned_by(e, "`decimal` and `entry` cannot be combined");
+            Kind::Plain
+        }
+        (_, Some(_), Some(e)) => {
+            cx.error_spanned_by(
+                e,
+                "`key` and `entry` cannot be combined: `key` makes *V(key), `entry` makes *Entry()",
+            );
+            Kind::Plain
+        }
+        (Some((n, lit)), None, None) => {
+            if !is_decimal_type(&f.ty) {
+                cx.error_spanned_by(lit, "`decimal` needs an f64 field (f64, Option<f64> or Vec<f64>): integer(N) values are f64 on the Rust side");
+            }
+            Kind::Decimal(*n)
+        }
+        (None, Some(key), None) => match map_args() {
+            Some((key_ty, value_ty)) => Kind::KeyedMap {
+                key: key.clone(),
+                key_ty: Box::new(key_ty),
+                value_ty: Box::new(value_ty),
+            },
+            None => {
+                cx.error_spanned_by(key, "`key` needs a HashMap<K, V> or BTreeMap<K, V> field whose values derive Sproto");
+                Kind::Plain
+            }
+        },
+        (None, None, Some(entry)) => {
+            if map_args().is_none() {
+                cx.error_spanned_by(
+                    entry,
+                    "`entry` needs a HashMap<K, V> or BTreeMap<K, V> field",
+                );
+            }
+            Kind::PairMap {
+                entry: entry.clone(),
+            }
+        }
+        (None, None, None) => {
+            if map_args().is_some() {
+                cx.error_spanned_by(
+                    &f.ty,
+                    "a map field needs #[sproto(key = \"field\")] (values keyed by their field: *V(field)) or #[sproto(entry = Entry)] (a two-field entry type: *Entry())",
+                );
+            }
+            Kind::Plain
+        }
+    }
+}
+
+/// An identifier for generated hidden items, spanned at `span` so that errors about
+/// it point at the user's attribute.
+pub fn hidden_ident(prefix: &str, name: &str, span: Span) -> Ident {
+    Ident::new(&format!("{prefix}{name}"), span)
+}

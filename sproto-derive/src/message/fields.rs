@@ -1,0 +1,132 @@
+//! Per-field code, by kind: plain fields go through the `Field` trait, `decimal`
+//! fields through `DecimalField`, maps through the map helpers. Calls are spanned at
+//! the field's type (or attribute), so trait errors point at the user's code.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::Path;
+
+use crate::internals::ast::{hidden_ident, FieldModel, Kind};
+
+/// The statement that writes the field.
+pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
+    let (ident, ty, tag) = (f.ident, f.ty, f.tag);
+    match &f.kind {
+        Kind::Plain => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::Field>::encode_field(&self.#ident, st, #tag);
+        },
+        Kind::Decimal(n) => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::DecimalField>::encode_decimal(&self.#ident, st, #tag, #n);
+        },
+        Kind::KeyedMap { value_ty, .. } => quote_spanned! {ty.span()=>
+            #krate::derive::encode_keyed_map::<#value_ty>(self.#ident.values(), st, #tag);
+        },
+        Kind::PairMap { entry } => quote_spanned! {entry.span()=>
+            #krate::derive::encode_pair_map::<#entry>(self.#ident.iter(), st, #tag);
+        },
+    }
+}
+
+/// The local holding the decoded value, the match arm that reads it, and the struct
+/// field initializer (its Default when absent).
+pub fn decode(
+    krate: &Path,
+    f: &FieldModel<'_>,
+    i: usize,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let (ident, ty, tag, name) = (f.ident, f.ty, u32::from(f.tag), &f.name);
+    let local = format_ident!("__sproto_field_{}", i);
+    let read = match &f.kind {
+        Kind::Plain => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)
+        },
+        Kind::Decimal(n) => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::DecimalField>::decode_decimal(slot.value, offset, #n)
+        },
+        Kind::KeyedMap {
+            key,
+            key_ty,
+            value_ty,
+        } => {
+            let method = hidden_ident("__sproto_key_", &key.value(), key.span());
+            let key_fn = quote_spanned! {key.span()=>
+                |v: &#value_ty| -> #key_ty { ::core::clone::Clone::clone(<#value_ty>::#method(v)) }
+            };
+            quote_spanned! {ty.span()=>
+                #krate::derive::decode_keyed_map::<#key_ty, #value_ty, #ty>(slot.value, offset, depth, #key_fn)
+            }
+        }
+        Kind::PairMap { entry } => quote_spanned! {entry.span()=>
+            #krate::derive::decode_pair_map::<#entry, #ty>(slot.value, offset, depth)
+        },
+    };
+    let decl = quote! {
+        let mut #local: ::core::option::Option<#ty> = ::core::option::Option::None;
+    };
+    let arm = quote! {
+        #tag => {
+            #krate::derive::check_depth(depth, offset)?;
+            #local = ::core::option::Option::Some((#read).map_err(|e| e.in_field(#name))?);
+        }
+    };
+    let build = quote_spanned! {ty.span()=>
+        #ident: #local.unwrap_or_else(<#ty as #krate::derive::FieldDefault>::absent)
+    };
+    (decl, arm, build)
+}
+
+/// The `FieldDesc` expression describing the field.
+pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
+    let (ty, tag, name) = (f.ty, f.tag, &f.name);
+    let desc = |shape: TokenStream, key: TokenStream, map: bool| {
+        quote! {{
+            let shape: #krate::derive::Shape = #shape;
+            #krate::derive::FieldDesc {
+                name: #name,
+                tag: #tag,
+                ty: shape.ty,
+                array: shape.array,
+                key: #key,
+                map: #map,
+            }
+        }}
+    };
+    match &f.kind {
+        Kind::Plain => desc(
+            quote_spanned!(ty.span()=> <#ty as #krate::derive::Field>::shape(b)),
+            quote!(::core::option::Option::None),
+            false,
+        ),
+        Kind::Decimal(n) => desc(
+            quote_spanned!(ty.span()=> <#ty as #krate::derive::DecimalField>::decimal_shape(b, #n)),
+            quote!(::core::option::Option::None),
+            false,
+        ),
+        Kind::KeyedMap { key, value_ty, .. } => {
+            let tag_const = hidden_ident("__SPROTO_TAG_", &key.value(), key.span());
+            desc(
+                quote! {{
+                    <#value_ty as #krate::Message>::describe(b);
+                    #krate::derive::Shape {
+                        ty: #krate::derive::TypeRef::Struct(<#value_ty as #krate::Message>::TYPE_NAME),
+                        array: true,
+                    }
+                }},
+                quote_spanned!(key.span()=> ::core::option::Option::Some(<#value_ty>::#tag_const)),
+                false,
+            )
+        }
+        Kind::PairMap { entry } => desc(
+            quote! {{
+                <#entry as #krate::Message>::describe(b);
+                #krate::derive::Shape {
+                    ty: #krate::derive::TypeRef::Struct(<#entry as #krate::Message>::TYPE_NAME),
+                    array: true,
+                }
+            }},
+            quote_spanned!(entry.span()=> ::core::option::Option::Some(<#entry as #krate::derive::PairEntry>::KEY_TAG)),
+            true,
+        ),
+    }
+}

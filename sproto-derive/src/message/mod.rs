@@ -1,0 +1,209 @@
+//! Code generation for `#[derive(Sproto)]`: the `Message` impl (static codec and
+//! schema description), the `Field` and `Element` impls that let the type be a field
+//! or an array element of other types, hidden key accessors for maps keyed by its
+//! fields, and `PairEntry` for two-field types.
+
+mod fields;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::internals::ast::{hidden_ident, Container, Kind};
+
+pub fn expand(c: &Container<'_>) -> TokenStream {
+    let krate = &c.krate;
+    let ident = c.ident;
+    let type_name = &c.type_name;
+    let max_slots = c.max_slots();
+    let encode = c.fields.iter().map(|f| fields::encode(krate, f));
+    let (decl, arms, build): (Vec<_>, Vec<_>, Vec<_>) = c
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| fields::decode(krate, f, i))
+        .fold(
+            (Vec::new(), Vec::new(), Vec::new()),
+            |mut acc, (d, a, b)| {
+                acc.0.push(d);
+                acc.1.push(a);
+                acc.2.push(b);
+                acc
+            },
+        );
+    let skipped = c
+        .skipped
+        .iter()
+        .map(|s| quote!(#s: ::core::default::Default::default()));
+    let construct = if c.unit {
+        quote!(#ident)
+    } else {
+        quote!(#ident { #(#build,)* #(#skipped,)* })
+    };
+    let describe = c.fields.iter().map(|f| fields::describe(krate, f));
+    let accessors = c.fields.iter().map(|f| {
+        let method = hidden_ident("__sproto_key_", &f.name, f.ident.span());
+        let tag_const = hidden_ident("__SPROTO_TAG_", &f.name, f.ident.span());
+        let (field, ty, tag) = (f.ident, f.ty, f.tag);
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_snake_case, dead_code)]
+            pub fn #method(&self) -> &#ty {
+                &self.#field
+            }
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals, dead_code)]
+            pub const #tag_const: u16 = #tag;
+        }
+    });
+    let pair = pair_entry(c);
+    let slots = if decl.is_empty() {
+        quote!(let _ = (view, depth);)
+    } else {
+        quote! {
+            for slot in view.fields() {
+                let offset = view.slot_offset(slot.index);
+                match slot.tag {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    quote! {
+        #[allow(clippy::all, unused_qualifications)]
+        const _: () = {
+            impl #krate::Message for #ident {
+                const TYPE_NAME: &'static str = #type_name;
+                const MAX_SLOTS: usize = #max_slots;
+
+                fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
+                    let _ = &st;
+                    #(#encode)*
+                }
+
+                fn decode_fields(
+                    view: &#krate::derive::StructView<'_>,
+                    depth: usize,
+                ) -> ::core::result::Result<Self, #krate::DecodeError> {
+                    #(#decl)*
+                    #slots
+                    ::core::result::Result::Ok(#construct)
+                }
+
+                fn describe(b: &mut #krate::derive::SchemaBuilder) {
+                    b.add_type(#type_name, |b| {
+                        let _ = &b;
+                        ::std::vec![#(#describe),*]
+                    });
+                }
+            }
+
+            impl #krate::derive::Field for #ident {
+                #[inline]
+                fn encode_field(&self, st: &mut #krate::derive::StructEncoder<'_>, tag: u16) {
+                    #krate::derive::encode_struct_field(self, st, tag)
+                }
+                #[inline]
+                fn decode_field(
+                    slot: #krate::derive::SlotValue<'_>,
+                    offset: usize,
+                    depth: usize,
+                ) -> ::core::result::Result<Self, #krate::DecodeError> {
+                    #krate::derive::decode_struct_field(slot, offset, depth)
+                }
+                fn shape(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::Shape {
+                    <Self as #krate::Message>::describe(b);
+                    #krate::derive::Shape {
+                        ty: #krate::derive::TypeRef::Struct(#type_name),
+                        array: false,
+                    }
+                }
+            }
+
+            impl #krate::derive::Element for #ident {
+                fn encode_array(items: &[Self], buf: &mut ::std::vec::Vec<u8>) {
+                    #krate::derive::encode_struct_array(items, buf)
+                }
+                fn decode_array(
+                    data: &[u8],
+                    base: usize,
+                    depth: usize,
+                ) -> ::core::result::Result<::std::vec::Vec<Self>, #krate::DecodeError> {
+                    #krate::derive::decode_struct_array(data, base, depth)
+                }
+                fn element_type(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::TypeRef {
+                    <Self as #krate::Message>::describe(b);
+                    #krate::derive::TypeRef::Struct(#type_name)
+                }
+            }
+
+            impl #ident {
+                #(#accessors)*
+            }
+
+            #pair
+        };
+    }
+}
+
+/// `PairEntry` for types with exactly two plainly encoded fields: the one with the
+/// smaller tag is the key.
+fn pair_entry(c: &Container<'_>) -> TokenStream {
+    let [k, v] = match c.fields.as_slice() {
+        [k, v] if matches!(k.kind, Kind::Plain) && matches!(v.kind, Kind::Plain) => [k, v],
+        _ => return quote!(),
+    };
+    let krate = &c.krate;
+    let ident = c.ident;
+    let (kt, vt) = (k.ty, v.ty);
+    let (ktag, vtag) = (k.tag, v.tag);
+    let (kname, vname) = (&k.name, &v.name);
+    let (kid, vid) = (k.ident, v.ident);
+    let skipped = c
+        .skipped
+        .iter()
+        .map(|s| quote!(#s: ::core::default::Default::default()));
+    let _ = (kid, vid, skipped);
+    quote! {
+        impl #krate::derive::PairEntry for #ident {
+            type Key = #kt;
+            type Value = #vt;
+            const KEY_TAG: u16 = #ktag;
+
+            fn encode_pair(key: &#kt, value: &#vt, buf: &mut ::std::vec::Vec<u8>) {
+                let mut st = #krate::derive::StructEncoder::begin(buf, <Self as #krate::Message>::MAX_SLOTS);
+                <#kt as #krate::derive::Field>::encode_field(key, &mut st, #ktag);
+                <#vt as #krate::derive::Field>::encode_field(value, &mut st, #vtag);
+                st.finish();
+            }
+
+            fn decode_pair(
+                view: &#krate::derive::StructView<'_>,
+                depth: usize,
+            ) -> ::core::result::Result<(#kt, #vt), #krate::DecodeError> {
+                let mut key = ::core::option::Option::None;
+                let mut value = ::core::option::Option::None;
+                for slot in view.fields() {
+                    let offset = view.slot_offset(slot.index);
+                    if slot.tag == #ktag as u32 {
+                        #krate::derive::check_depth(depth, offset)?;
+                        key = ::core::option::Option::Some(
+                            <#kt as #krate::derive::Field>::decode_field(slot.value, offset, depth)
+                                .map_err(|e| e.in_field(#kname))?,
+                        );
+                    } else if slot.tag == #vtag as u32 {
+                        #krate::derive::check_depth(depth, offset)?;
+                        value = ::core::option::Option::Some(
+                            <#vt as #krate::derive::Field>::decode_field(slot.value, offset, depth)
+                                .map_err(|e| e.in_field(#vname))?,
+                        );
+                    }
+                }
+                match (key, value) {
+                    (::core::option::Option::Some(k), ::core::option::Option::Some(v)) => ::core::result::Result::Ok((k, v)),
+                    (k, _) => ::core::result::Result::Err(#krate::derive::missing_pair_part(view.offset(), k.is_none())),
+                }
+            }
+        }
+    }
+}

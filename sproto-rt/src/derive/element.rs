@@ -1,0 +1,135 @@
+//! [`Element`]: how a Rust type is written as, and read from, the elements of a
+//! sproto array (`Vec<T>` fields).
+
+use super::field::decode_nested;
+use crate::error::{DecodeError, FieldProblem};
+use crate::message::Message;
+use crate::schema::{SchemaBuilder, TypeRef};
+use crate::wire::{
+    double_array, encode_bool_array, encode_double_array, encode_int_array, ArrayElements,
+    BytesArrayWriter, IntArray,
+};
+use crate::FieldType;
+
+/// A Rust type that can be the element of a sproto array.
+///
+/// `u8` is not one: `Vec<u8>` is `binary`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the element of a sproto array",
+    note = "array elements are i8, i16, i32, i64, u16, u32, bool, f64, String, Vec<u8>, bytes::Bytes, or a type that derives `Sproto` (Vec<u8> itself is `binary`)"
+)]
+pub trait Element: Sized {
+    /// Appends the array block content for `items`.
+    fn encode_array(items: &[Self], buf: &mut Vec<u8>);
+    /// Reads the array block content `data` (at absolute offset `base`).
+    fn decode_array(data: &[u8], base: usize, depth: usize) -> Result<Vec<Self>, DecodeError>;
+    /// The sproto element type.
+    fn element_type(b: &mut SchemaBuilder) -> TypeRef;
+}
+
+fn problem(offset: usize, p: FieldProblem) -> DecodeError {
+    DecodeError::field_problem(offset, p)
+}
+
+macro_rules! integer_element {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            #[inline]
+            fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
+                encode_int_array(buf, items.iter().map(|v| i64::from(*v)));
+            }
+            fn decode_array(data: &[u8], base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
+                IntArray::parse(data)
+                    .map_err(|p| problem(base, p))?
+                    .map(|v| <$t>::try_from(v).map_err(|_| problem(base, FieldProblem::OutOfRange { value: v, target: stringify!($t) })))
+                    .collect()
+            }
+            fn element_type(_: &mut SchemaBuilder) -> TypeRef {
+                TypeRef::Builtin(FieldType::Integer)
+            }
+        }
+    )*};
+}
+
+integer_element!(i8, i16, i32, i64, u16, u32);
+
+impl Element for bool {
+    fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
+        encode_bool_array(buf, items.iter().copied());
+    }
+    fn decode_array(data: &[u8], _base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
+        Ok(data.iter().map(|&b| b != 0).collect())
+    }
+    fn element_type(_: &mut SchemaBuilder) -> TypeRef {
+        TypeRef::Builtin(FieldType::Boolean)
+    }
+}
+
+impl Element for f64 {
+    fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
+        encode_double_array(buf, items.iter().copied());
+    }
+    fn decode_array(data: &[u8], base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
+        Ok(double_array(data).map_err(|p| problem(base, p))?.collect())
+    }
+    fn element_type(_: &mut SchemaBuilder) -> TypeRef {
+        TypeRef::Builtin(FieldType::Double)
+    }
+}
+
+macro_rules! bytes_element {
+    ($t:ty, $ty:expr, $from:expr) => {
+        impl Element for $t {
+            fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
+                let mut w = BytesArrayWriter::new(buf);
+                for v in items {
+                    w.bytes(v.as_ref());
+                }
+            }
+            fn decode_array(
+                data: &[u8],
+                base: usize,
+                _depth: usize,
+            ) -> Result<Vec<Self>, DecodeError> {
+                let convert: fn(&[u8], usize) -> Result<$t, DecodeError> = $from;
+                ArrayElements::new(data, base)
+                    .map(|e| e.and_then(|(bytes, at)| convert(bytes, at)))
+                    .collect()
+            }
+            fn element_type(_: &mut SchemaBuilder) -> TypeRef {
+                TypeRef::Builtin($ty)
+            }
+        }
+    };
+}
+
+bytes_element!(String, FieldType::String, |b, at| std::str::from_utf8(b)
+    .map(str::to_owned)
+    .map_err(|_| problem(at, FieldProblem::NotUtf8)));
+bytes_element!(Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
+bytes_element!(bytes::Bytes, FieldType::Binary, |b, _| Ok(
+    bytes::Bytes::copy_from_slice(b)
+));
+
+/// Appends the elements of a struct array. Used by generated `Element` impls.
+pub fn encode_struct_array<T: Message>(items: &[T], buf: &mut Vec<u8>) {
+    let mut w = BytesArrayWriter::new(buf);
+    for v in items {
+        w.with(|buf| v.encode_to(buf));
+    }
+}
+
+/// Reads the elements of a struct array; each is one nesting level deeper.
+pub fn decode_struct_array<T: Message>(
+    data: &[u8],
+    base: usize,
+    depth: usize,
+) -> Result<Vec<T>, DecodeError> {
+    let elements = ArrayElements::new(data, base);
+    let mut out = Vec::with_capacity(elements.clone().count());
+    for e in elements {
+        let (bytes, at) = e?;
+        out.push(decode_nested(bytes, at, depth + 1)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,116 @@
+//! [`Message`]: a Rust type that is a sproto struct type, with a static codec
+//! (implemented by `#[derive(Sproto)]`).
+
+use crate::codec::DEFAULT_MAX_DEPTH;
+use crate::error::{DecodeError, DecodeErrorKind};
+use crate::pack::{pack_into, unpack};
+use crate::schema::{BuildError, SchemaBuilder, Sproto};
+use crate::wire::{StructEncoder, StructView};
+
+/// A Rust type that is a sproto struct type.
+///
+/// Implemented by `#[derive(Sproto)]`; the methods to call are the provided ones
+/// (`encode`, `decode`, `pencode`, `pdecode`, `schema`). Generated code writes
+/// straight into the output buffer and reads straight into the fields, through the
+/// same wire core as the dynamic codec.
+///
+/// ```
+/// use sproto_rt::{Message, Sproto};
+///
+/// #[derive(Sproto, Debug, PartialEq, Default)]
+/// struct Point {
+///     #[sproto(tag = 0)]
+///     x: i64,
+///     #[sproto(tag = 1)]
+///     y: Option<i64>,
+/// }
+///
+/// let p = Point { x: 1, y: None };
+/// let bytes = p.encode();
+/// assert_eq!(bytes, [1, 0, 4, 0]);
+/// assert_eq!(Point::decode(&bytes).unwrap(), p);
+/// ```
+pub trait Message: Sized {
+    /// The sproto type's full name (`Person.PhoneNumber`).
+    #[doc(hidden)]
+    const TYPE_NAME: &'static str;
+    /// The most header slots an encoding uses.
+    #[doc(hidden)]
+    const MAX_SLOTS: usize;
+    /// Writes the fields into an open struct.
+    #[doc(hidden)]
+    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    /// Reads the fields of a validated struct at nesting level `depth`.
+    #[doc(hidden)]
+    fn decode_fields(view: &StructView<'_>, depth: usize) -> Result<Self, DecodeError>;
+    /// Describes the type (and the types it refers to) to a schema builder.
+    #[doc(hidden)]
+    fn describe(builder: &mut SchemaBuilder);
+
+    /// The sproto type's full name.
+    fn type_name() -> &'static str {
+        Self::TYPE_NAME
+    }
+
+    /// Appends the encoding to `buf`.
+    fn encode_to(&self, buf: &mut Vec<u8>) {
+        let mut st = StructEncoder::begin(buf, Self::MAX_SLOTS);
+        self.encode_fields(&mut st);
+        st.finish();
+    }
+
+    /// The encoding, as `sproto:encode` would write it for the equivalent value.
+    fn encode(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.encode_to(&mut buf);
+        buf
+    }
+
+    /// Encodes and 0-packs (`sproto:pencode`).
+    fn pencode(&self) -> Vec<u8> {
+        let plain = self.encode();
+        let mut out = Vec::with_capacity(plain.len() + plain.len() / 8 + 2);
+        pack_into(&plain, &mut out);
+        out
+    }
+
+    /// Decodes a message; bytes after it are ignored (see
+    /// [`decode_with_len`](Self::decode_with_len)). Absent non-`Option` fields take
+    /// their `Default`; unknown tags are skipped.
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_with_len(bytes).map(|(v, _)| v)
+    }
+
+    /// Decodes a message and tells how many bytes it used.
+    fn decode_with_len(bytes: &[u8]) -> Result<(Self, usize), DecodeError> {
+        let view = StructView::parse(bytes, 0)?;
+        Ok((Self::decode_fields(&view, 0)?, view.consumed()))
+    }
+
+    /// Unpacks and decodes (`sproto:pdecode`).
+    fn pdecode(packed: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode(&unpack(packed)?)
+    }
+
+    /// The schema of this type and every type it refers to.
+    fn schema() -> Result<Sproto, BuildError> {
+        SchemaBuilder::new().message::<Self>().build()
+    }
+}
+
+/// Fails when a struct at nesting level `depth` holds a known field and the level is
+/// at the reference's limit (64). Used by generated code.
+#[doc(hidden)]
+#[inline]
+pub fn check_depth(depth: usize, offset: usize) -> Result<(), DecodeError> {
+    if depth >= DEFAULT_MAX_DEPTH {
+        Err(DecodeError::new(
+            offset,
+            DecodeErrorKind::TooDeep {
+                limit: DEFAULT_MAX_DEPTH,
+            },
+        ))
+    } else {
+        Ok(())
+    }
+}
