@@ -116,7 +116,7 @@ fn integers_and_floats_convert_as_lua_does() {
     let half = to_bytes(&2.5f64).unwrap();
     assert!(matches!(
         from_bytes::<i32>(&half),
-        Err(UnpackError::Mismatch { offset: 0, .. })
+        Err(UnpackError::Mismatch(m)) if m.offset == 0
     ));
     assert_eq!(from_bytes::<f64>(&to_bytes(&7i64).unwrap()).unwrap(), 7.0);
     assert_eq!(from_bytes::<f32>(&to_bytes(&7i64).unwrap()).unwrap(), 7.0);

@@ -53,21 +53,22 @@ impl serde::ser::Error for PackError {
 }
 
 /// Why bytes could not be unpacked. Every variant says at which byte offset of the
-/// input the problem was found.
+/// input the problem was found ([`UnpackError::offset`]).
+///
+/// The enum is kept small (the rare, wordy cases are boxed) because it travels in every
+/// `Result` of the deserializer's hot paths.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum UnpackError {
     /// The input ends in the middle of a value.
-    #[error("truncated input at byte {offset}: {what} needs {needed} bytes, {available} left")]
+    #[error("truncated input at byte {offset}: {part} needs {needed} bytes, fewer are left")]
     Truncated {
         /// Where the missing bytes should start.
         offset: usize,
+        /// How many bytes the part needs.
+        needed: u32,
         /// What was being read.
-        what: &'static str,
-        /// How many bytes it needs.
-        needed: usize,
-        /// How many bytes were left.
-        available: usize,
+        part: Part,
     },
     /// A type byte of type 7, which lua-seri never uses.
     #[error("invalid type byte {byte:#04x} at byte {offset}")]
@@ -77,15 +78,14 @@ pub enum UnpackError {
         /// The type byte.
         byte: u8,
     },
-    /// A type byte whose cookie is not valid for its type (number, long string).
-    #[error("invalid cookie in type byte {byte:#04x} ({kind}) at byte {offset}")]
+    /// A type byte whose cookie (`byte >> 3`) is not valid for its type (a number or a
+    /// long string).
+    #[error("invalid type byte {byte:#04x} at byte {offset}: cookie {} is not valid for {}", byte >> 3, cookie_type(*byte))]
     InvalidCookie {
         /// Offset of the type byte.
         offset: usize,
         /// The type byte.
         byte: u8,
-        /// The type it claims.
-        kind: &'static str,
     },
     /// A cookie-31 table whose array size is not an integer.
     #[error("table array size at byte {offset} must be an integer, found type byte {byte:#04x}")]
@@ -124,24 +124,74 @@ pub enum UnpackError {
         offset: usize,
     },
     /// The Lua value does not fit the Rust type asked for.
-    #[error("invalid type at byte {offset}: found {found}, expected {expected}")]
-    Mismatch {
-        /// Offset of the value.
-        offset: usize,
-        /// What the bytes hold (a Lua type name, or a description).
-        found: String,
-        /// What the target type wanted.
-        expected: String,
-    },
-    /// Any other error, typically from a `Deserialize` impl; the offset is where the
-    /// deserializer was when it was raised, if known.
-    #[error("{message}{}", At(*offset))]
-    Message {
-        /// The error text.
-        message: String,
-        /// Byte offset, when known.
-        offset: Option<usize>,
-    },
+    #[error(transparent)]
+    Mismatch(Box<Mismatch>),
+    /// Any other error, typically from a `Deserialize` impl.
+    #[error(transparent)]
+    Message(Box<ErrorMessage>),
+}
+
+/// The details of [`UnpackError::Mismatch`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid type at byte {offset}: found {found}, expected {expected}")]
+pub struct Mismatch {
+    /// Offset of the value.
+    pub offset: usize,
+    /// What the bytes hold (a Lua type, often with the value).
+    pub found: String,
+    /// What the target type wanted.
+    pub expected: String,
+}
+
+/// The details of [`UnpackError::Message`]: the offset is where the deserializer was
+/// when the error was raised, if known.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}{}", At(*offset))]
+pub struct ErrorMessage {
+    /// The error text.
+    pub message: String,
+    /// Byte offset, when known.
+    pub offset: Option<usize>,
+}
+
+/// The part of a value being read when the input ended ([`UnpackError::Truncated`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// A type byte.
+    TypeByte,
+    /// An integer payload (BYTE, WORD, DWORD or QWORD).
+    Integer,
+    /// A float payload.
+    Float,
+    /// A light userdata payload.
+    LightUserData,
+    /// A long string's length field.
+    StringLength,
+    /// A string's bytes.
+    StringBytes,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::TypeByte => "a type byte",
+            Part::Integer => "an integer",
+            Part::Float => "a float",
+            Part::LightUserData => "a light userdata",
+            Part::StringLength => "a string length",
+            Part::StringBytes => "a string",
+        })
+    }
+}
+
+/// The type a cookie was read for, for [`UnpackError::InvalidCookie`]'s message.
+fn cookie_type(byte: u8) -> &'static str {
+    match byte & 7 {
+        2 => "a number",
+        5 => "a long string",
+        _ => "this type",
+    }
 }
 
 impl UnpackError {
@@ -155,24 +205,41 @@ impl UnpackError {
             | UnpackError::StringTooLong { offset, .. }
             | UnpackError::NanKey { offset }
             | UnpackError::TooDeep { offset, .. }
-            | UnpackError::TrailingBytes { offset }
-            | UnpackError::Mismatch { offset, .. } => Some(*offset),
-            UnpackError::Message { offset, .. } => *offset,
+            | UnpackError::TrailingBytes { offset } => Some(*offset),
+            UnpackError::Mismatch(m) => Some(m.offset),
+            UnpackError::Message(m) => m.offset,
         }
     }
 
+    /// A [`UnpackError::Mismatch`].
+    #[cold]
+    pub(crate) fn mismatch(
+        offset: usize,
+        found: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        UnpackError::Mismatch(Box::new(Mismatch {
+            offset,
+            found: found.into(),
+            expected: expected.into(),
+        }))
+    }
+
+    /// A [`UnpackError::Message`].
+    #[cold]
+    pub(crate) fn message(message: impl Into<String>, offset: Option<usize>) -> Self {
+        UnpackError::Message(Box::new(ErrorMessage {
+            message: message.into(),
+            offset,
+        }))
+    }
+
     /// Attaches `at` to a [`UnpackError::Message`] raised without an offset.
-    pub(crate) fn at(self, at: usize) -> Self {
-        match self {
-            UnpackError::Message {
-                message,
-                offset: None,
-            } => UnpackError::Message {
-                message,
-                offset: Some(at),
-            },
-            other => other,
+    pub(crate) fn at(mut self, at: usize) -> Self {
+        if let UnpackError::Message(m) = &mut self {
+            m.offset.get_or_insert(at);
         }
+        self
     }
 }
 
@@ -189,10 +256,8 @@ impl fmt::Display for At {
 }
 
 impl serde::de::Error for UnpackError {
+    #[cold]
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        UnpackError::Message {
-            message: msg.to_string(),
-            offset: None,
-        }
+        UnpackError::message(msg.to_string(), None)
     }
 }

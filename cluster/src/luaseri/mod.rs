@@ -78,7 +78,7 @@ mod value_serde;
 mod wire;
 
 pub use de::{from_args, from_args_with, from_bytes, from_bytes_with, Deserializer};
-pub use error::{PackError, UnpackError};
+pub use error::{ErrorMessage, Mismatch, PackError, Part, UnpackError};
 pub use pack::{pack, pack_into, MAX_PACK_DEPTH};
 pub use ser::{to_args, to_args_into, to_bytes, to_bytes_into, Serializer};
 pub use unpack::{unpack, unpack_with, UnpackOptions};

@@ -86,11 +86,32 @@ pub fn unpack_with(bytes: &[u8], options: &UnpackOptions) -> Result<Vec<LuaValue
 }
 
 /// Reads one value; `depth` tables are open around it, at most `limit` may be.
+#[inline]
 pub(crate) fn read_value(
     r: &mut Reader<'_>,
     depth: usize,
     limit: usize,
 ) -> Result<LuaValue, UnpackError> {
+    match read_scalar(r) {
+        Some(v) => Ok(v),
+        None => read_any(r, depth, limit),
+    }
+}
+
+/// The common scalars without going through [`Token`] (and its error type); `None`
+/// for anything else, which [`read_any`] handles.
+#[inline(always)]
+fn read_scalar(r: &mut Reader<'_>) -> Option<LuaValue> {
+    if let Some(i) = r.integer() {
+        Some(LuaValue::Integer(i))
+    } else if let Some(s) = r.string() {
+        Some(LuaValue::String(s.to_vec()))
+    } else {
+        r.real().map(LuaValue::Real)
+    }
+}
+
+fn read_any(r: &mut Reader<'_>, depth: usize, limit: usize) -> Result<LuaValue, UnpackError> {
     let at = r.pos();
     Ok(match r.token()? {
         Token::Nil => LuaValue::Nil,
@@ -125,7 +146,10 @@ fn read_table(
     // Every item takes at least one byte: never reserve more than the input can hold.
     let mut array = Vec::with_capacity(array_len.min(r.remaining()));
     for _ in 0..array_len {
-        array.push(read_value(r, depth, limit)?);
+        match read_scalar(r) {
+            Some(v) => array.push(v),
+            None => array.push(read_any(r, depth, limit)?),
+        }
     }
     let mut hash = Vec::new();
     loop {

@@ -73,10 +73,7 @@ pub fn from_value<T: DeserializeOwned>(value: &LuaValue) -> Result<T, UnpackErro
         &mut bytes,
         UnpackOptions::DEFAULT_MAX_DEPTH,
     )
-    .map_err(|e| UnpackError::Message {
-        message: e.to_string(),
-        offset: None,
-    })?;
+    .map_err(|e| UnpackError::message(e.to_string(), None))?;
     from_bytes(&bytes)
 }
 

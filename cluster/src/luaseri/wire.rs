@@ -2,7 +2,7 @@
 //! scalar form and a bounds-checked reader. `pack`, `unpack` and the serde front ends
 //! all go through these, so the format is written down once.
 
-use super::error::UnpackError;
+use super::error::{Part, UnpackError};
 
 /// Type tag of `nil` (`00`).
 pub(crate) const TYPE_NIL: u8 = 0;
@@ -41,11 +41,23 @@ pub(crate) const MAX_ARRAY_LEN: usize = i32::MAX as usize;
 pub(crate) const NIL_BYTE: u8 = TYPE_NIL;
 /// The type byte of a float (`42`).
 pub(crate) const REAL_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_REAL);
+const INT_ZERO_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_ZERO);
+const INT_BYTE_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_BYTE);
+const INT_WORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_WORD);
+const INT_DWORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_DWORD);
+const INT_QWORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_QWORD);
+const LONG_STRING_U16_BYTE: u8 = combine(TYPE_LONG_STRING, 2);
 
 /// `true` for every byte of type 0: the decoder reads any cookie as `nil`.
 #[inline]
 pub(crate) const fn is_nil_byte(b: u8) -> bool {
     b & 7 == TYPE_NIL
+}
+
+/// The first `N` bytes of `s` as an array, if there are that many.
+#[inline(always)]
+fn le<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    s.get(..N)?.try_into().ok()
 }
 
 /// `type | cookie << 3`.
@@ -228,7 +240,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], UnpackError> {
+    fn take(&mut self, n: usize, part: Part) -> Result<&'a [u8], UnpackError> {
         match self.buf.get(self.pos..).and_then(|rest| rest.get(..n)) {
             Some(s) => {
                 self.pos += n;
@@ -236,16 +248,15 @@ impl<'a> Reader<'a> {
             }
             None => Err(UnpackError::Truncated {
                 offset: self.pos,
-                what,
-                needed: n,
-                available: self.remaining(),
+                needed: u32::try_from(n).unwrap_or(u32::MAX),
+                part,
             }),
         }
     }
 
     #[inline]
-    fn take_array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], UnpackError> {
-        let s = self.take(N, what)?;
+    fn take_array<const N: usize>(&mut self, part: Part) -> Result<[u8; N], UnpackError> {
+        let s = self.take(N, part)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
         Ok(a)
@@ -257,52 +268,112 @@ impl<'a> Reader<'a> {
     fn integer_payload(&mut self, cookie: u8, at: usize, byte: u8) -> Result<i64, UnpackError> {
         match cookie {
             NUMBER_ZERO => Ok(0),
-            NUMBER_BYTE => Ok(i64::from(self.take_array::<1>("an integer (BYTE)")?[0])),
+            NUMBER_BYTE => Ok(i64::from(self.take_array::<1>(Part::Integer)?[0])),
             NUMBER_WORD => Ok(i64::from(u16::from_le_bytes(
-                self.take_array("an integer (WORD)")?,
+                self.take_array(Part::Integer)?,
             ))),
             // DWORD is signed on the wire: the encoder writes negatives this way.
             NUMBER_DWORD => Ok(i64::from(i32::from_le_bytes(
-                self.take_array("an integer (DWORD)")?,
+                self.take_array(Part::Integer)?,
             ))),
-            NUMBER_QWORD => Ok(i64::from_le_bytes(self.take_array("an integer (QWORD)")?)),
-            _ => Err(UnpackError::InvalidCookie {
-                offset: at,
-                byte,
-                kind: "number",
-            }),
+            NUMBER_QWORD => Ok(i64::from_le_bytes(self.take_array(Part::Integer)?)),
+            _ => Err(UnpackError::InvalidCookie { offset: at, byte }),
+        }
+    }
+
+    /// Fast path for integers in any width: `None` (reader untouched) when the next
+    /// value is anything else or truncated; the caller then takes [`Reader::token`],
+    /// which reports the error.
+    #[inline(always)]
+    pub(crate) fn integer(&mut self) -> Option<i64> {
+        let rest = self.buf.get(self.pos..)?;
+        let (&byte, tail) = rest.split_first()?;
+        let (v, n) = match byte {
+            INT_ZERO_BYTE => (0, 0),
+            INT_BYTE_BYTE => (i64::from(*tail.first()?), 1),
+            INT_WORD_BYTE => (i64::from(u16::from_le_bytes(le(tail)?)), 2),
+            INT_DWORD_BYTE => (i64::from(i32::from_le_bytes(le(tail)?)), 4),
+            INT_QWORD_BYTE => (i64::from_le_bytes(le(tail)?), 8),
+            _ => return None,
+        };
+        self.pos += 1 + n;
+        Some(v)
+    }
+
+    /// Fast path for floats, as [`Reader::integer`].
+    #[inline(always)]
+    pub(crate) fn real(&mut self) -> Option<f64> {
+        let rest = self.buf.get(self.pos..)?;
+        match rest.split_first()? {
+            (&REAL_BYTE, tail) => {
+                let v = f64::from_bits(u64::from_le_bytes(le(tail)?));
+                self.pos += 9;
+                Some(v)
+            }
+            _ => None,
+        }
+    }
+
+    /// Fast path for short strings and u16-length long strings, as [`Reader::integer`].
+    #[inline(always)]
+    pub(crate) fn string(&mut self) -> Option<&'a [u8]> {
+        let rest = self.buf.get(self.pos..)?;
+        let (&byte, tail) = rest.split_first()?;
+        let (start, len) = if byte & 7 == TYPE_SHORT_STRING {
+            (0, usize::from(byte >> 3))
+        } else if byte == LONG_STRING_U16_BYTE {
+            (2, usize::from(u16::from_le_bytes(le(tail)?)))
+        } else {
+            return None;
+        };
+        let s = tail.get(start..start + len)?;
+        self.pos += 1 + start + len;
+        Some(s)
+    }
+
+    /// Fast path for table headers with the array size in the cookie, as
+    /// [`Reader::integer`]; returns the array size.
+    #[inline(always)]
+    pub(crate) fn small_table(&mut self) -> Option<usize> {
+        let byte = *self.buf.get(self.pos)?;
+        let cookie = byte >> 3;
+        if byte & 7 == TYPE_TABLE && cookie != ARRAY_SIZE_FOLLOWS {
+            self.pos += 1;
+            Some(usize::from(cookie))
+        } else {
+            None
         }
     }
 
     /// Reads one token: a scalar whole, or a table header (its items follow).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn token(&mut self) -> Result<Token<'a>, UnpackError> {
         let at = self.pos;
-        let byte = self.take_array::<1>("a type byte")?[0];
+        let byte = self.take_array::<1>(Part::TypeByte)?[0];
         let cookie = byte >> 3;
         match byte & 7 {
             TYPE_NIL => Ok(Token::Nil),
             TYPE_BOOLEAN => Ok(Token::Boolean(cookie != 0)),
             TYPE_NUMBER => {
                 if cookie == NUMBER_REAL {
-                    let b = self.take_array("a float")?;
+                    let b = self.take_array(Part::Float)?;
                     Ok(Token::Real(f64::from_bits(u64::from_le_bytes(b))))
                 } else {
                     self.integer_payload(cookie, at, byte).map(Token::Integer)
                 }
             }
             TYPE_USERDATA => Ok(Token::Pointer(u64::from_le_bytes(
-                self.take_array("a light userdata")?,
+                self.take_array(Part::LightUserData)?,
             ))),
             TYPE_SHORT_STRING => Ok(Token::String(
-                self.take(usize::from(cookie), "a short string")?,
+                self.take(usize::from(cookie), Part::StringBytes)?,
             )),
             TYPE_LONG_STRING => {
                 let len = match cookie {
-                    2 => usize::from(u16::from_le_bytes(self.take_array("a string length")?)),
+                    2 => usize::from(u16::from_le_bytes(self.take_array(Part::StringLength)?)),
                     4 => {
                         let len_at = self.pos;
-                        let len = u32::from_le_bytes(self.take_array("a string length")?);
+                        let len = u32::from_le_bytes(self.take_array(Part::StringLength)?);
                         let len = usize::try_from(len).unwrap_or(usize::MAX);
                         if len > MAX_STRING_LEN {
                             return Err(UnpackError::StringTooLong {
@@ -312,15 +383,9 @@ impl<'a> Reader<'a> {
                         }
                         len
                     }
-                    _ => {
-                        return Err(UnpackError::InvalidCookie {
-                            offset: at,
-                            byte,
-                            kind: "long string",
-                        })
-                    }
+                    _ => return Err(UnpackError::InvalidCookie { offset: at, byte }),
                 };
-                Ok(Token::String(self.take(len, "a long string")?))
+                Ok(Token::String(self.take(len, Part::StringBytes)?))
             }
             TYPE_TABLE => {
                 let array_len = if cookie == ARRAY_SIZE_FOLLOWS {
@@ -338,7 +403,7 @@ impl<'a> Reader<'a> {
     /// reference, the value is narrowed to a C `int` and a negative size means 0.
     fn array_size(&mut self) -> Result<usize, UnpackError> {
         let at = self.pos;
-        let byte = self.take_array::<1>("a table array size")?[0];
+        let byte = self.take_array::<1>(Part::TypeByte)?[0];
         let cookie = byte >> 3;
         if byte & 7 != TYPE_NUMBER || cookie == NUMBER_REAL {
             return Err(UnpackError::InvalidArraySize { offset: at, byte });

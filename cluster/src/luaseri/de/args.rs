@@ -73,15 +73,18 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         deserialize_option deserialize_seq deserialize_map deserialize_identifier
     }
 
+    #[inline]
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         // `()` is the empty argument list: whatever was sent is ignored.
         visitor.visit_unit()
     }
 
+    #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         visitor.visit_unit()
     }
 
+    #[inline]
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -90,6 +93,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         visitor.visit_unit()
     }
 
+    #[inline]
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -105,6 +109,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         visitor.visit_newtype_struct(self)
     }
 
+    #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         visitor.visit_seq(ArgsSeq {
             de: self.0,
@@ -112,6 +117,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         })
     }
 
+    #[inline]
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -124,6 +130,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         de::Deserializer::deserialize_tuple(self.0, len, visitor)
     }
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -136,6 +143,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         de::Deserializer::deserialize_struct(self.0, name, fields, visitor)
     }
 
+    #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -148,6 +156,7 @@ impl<'de> de::Deserializer<'de> for Args<'_, 'de> {
         de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         true
     }
@@ -162,6 +171,7 @@ struct ArgsSeq<'a, 'de> {
 impl<'de> de::SeqAccess<'de> for ArgsSeq<'_, 'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.left == 0 {
             return Ok(None);
@@ -173,6 +183,7 @@ impl<'de> de::SeqAccess<'de> for ArgsSeq<'_, 'de> {
         seed.deserialize(&mut *self.de).map(Some)
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         Some(self.left)
     }

@@ -1,6 +1,7 @@
 //! Reading a table as a map or a struct: array items under keys 1..n, then the hash
 //! pairs.
 
+use serde::de::value::{BorrowedBytesDeserializer, BorrowedStrDeserializer};
 use serde::de::{self, DeserializeSeed, IntoDeserializer};
 
 use super::{Deserializer, Result};
@@ -20,6 +21,7 @@ pub(super) struct MapAccess<'a, 'de> {
 }
 
 impl<'a, 'de> MapAccess<'a, 'de> {
+    #[inline]
     pub(super) fn new(de: &'a mut Deserializer<'de>, array_len: usize, fields_only: bool) -> Self {
         MapAccess {
             de,
@@ -31,6 +33,7 @@ impl<'a, 'de> MapAccess<'a, 'de> {
     }
 
     /// Skips whatever the visitor left, up to and including the end marker.
+    #[inline]
     pub(super) fn finish(mut self) -> Result<()> {
         let de = &mut *self.de;
         for _ in 0..self.array_left {
@@ -49,6 +52,7 @@ impl<'a, 'de> MapAccess<'a, 'de> {
 impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         let de = &mut *self.de;
         while self.array_left > 0 {
@@ -66,6 +70,25 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         }
         loop {
             let key_at = de.r.pos();
+            // Fast path: string keys (struct fields) go to the seed as borrowed text.
+            if let Some(key) = de.r.string() {
+                if de.r.peek().is_some_and(wire::is_nil_byte) {
+                    skip_value(&mut de.r, de.depth, de.limit)?;
+                    continue;
+                }
+                // Field identifiers match bytes as well as text: skip the UTF-8 check.
+                let text = if self.fields_only {
+                    None
+                } else {
+                    std::str::from_utf8(key).ok()
+                };
+                return match text {
+                    Some(text) => seed.deserialize(BorrowedStrDeserializer::new(text)),
+                    None => seed.deserialize(BorrowedBytesDeserializer::new(key)),
+                }
+                .map(Some)
+                .map_err(|e: UnpackError| e.at(key_at));
+            }
             let is_string = matches!(
                 de.r.peek().map(|b| b & 7),
                 Some(wire::TYPE_SHORT_STRING | wire::TYPE_LONG_STRING)
@@ -85,6 +108,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         }
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
     }

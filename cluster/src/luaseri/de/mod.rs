@@ -88,11 +88,13 @@ pub struct Deserializer<'de> {
 
 impl<'de> Deserializer<'de> {
     /// A deserializer with the default [`UnpackOptions`].
+    #[inline]
     pub fn from_slice(bytes: &'de [u8]) -> Self {
         Self::with_options(bytes, &UnpackOptions::default())
     }
 
     /// A deserializer with explicit limits.
+    #[inline]
     pub fn with_options(bytes: &'de [u8], options: &UnpackOptions) -> Self {
         Deserializer {
             r: Reader::new(bytes),
@@ -106,6 +108,7 @@ impl<'de> Deserializer<'de> {
     /// # Errors
     ///
     /// [`UnpackError::TrailingBytes`] when bytes are left.
+    #[inline]
     pub fn end(&self) -> Result<()> {
         if self.r.is_empty() {
             Ok(())
@@ -117,6 +120,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// A deserializer for the value at `[at, end)` of the same input, at this depth.
+    #[inline]
     fn sub(&self, at: usize, end: usize) -> Deserializer<'de> {
         let input = self.r.input();
         let mut r = Reader::new(input.get(..end).unwrap_or(input));
@@ -128,20 +132,19 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    #[inline(always)]
     fn token(&mut self) -> Result<(usize, Token<'de>)> {
         let at = self.r.pos();
         Ok((at, self.r.token()?))
     }
 
+    #[inline]
     fn mismatch(at: usize, found: &Token<'_>, expected: &dyn de::Expected) -> UnpackError {
-        UnpackError::Mismatch {
-            offset: at,
-            found: found_text(found),
-            expected: expected.to_string(),
-        }
+        UnpackError::mismatch(at, found_text(found), expected.to_string())
     }
 
     /// Opens a table (after its header was read at `at`).
+    #[inline]
     fn enter(&mut self, at: usize) -> Result<()> {
         self.depth = enter_table(at, self.depth, self.limit)?;
         Ok(())
@@ -149,25 +152,39 @@ impl<'de> Deserializer<'de> {
 
     /// Reads a number for an integer target: an integer, or a float with an integral
     /// value (as Lua's `math.tointeger`), then fits it into `T`.
+    #[inline]
     fn integer<T: TryFrom<i64>>(&mut self, expected: &dyn de::Expected) -> Result<T> {
-        let (at, tok) = self.token()?;
-        let i = match tok {
-            Token::Integer(i) => i,
-            Token::Real(f) => float_to_integer(f).ok_or_else(|| UnpackError::Mismatch {
-                offset: at,
-                found: format!("float {f} (no integer representation)"),
-                expected: expected.to_string(),
-            })?,
-            other => return Err(Self::mismatch(at, &other, expected)),
+        let at = self.r.pos();
+        let (at, i) = match self.r.integer() {
+            Some(i) => (at, i),
+            None => self.integer_slow(expected)?,
         };
-        T::try_from(i).map_err(|_| UnpackError::Mismatch {
-            offset: at,
-            found: format!("integer {i} (out of range)"),
-            expected: expected.to_string(),
-        })
+        T::try_from(i).map_err(|_| out_of_range(at, i, expected))
     }
 
+    /// [`Deserializer::integer`] for everything but a plain integer: floats, errors.
+    #[cold]
+    fn integer_slow(&mut self, expected: &dyn de::Expected) -> Result<(usize, i64)> {
+        let (at, tok) = self.token()?;
+        match tok {
+            Token::Integer(i) => Ok((at, i)),
+            Token::Real(f) => match float_to_integer(f) {
+                Some(i) => Ok((at, i)),
+                None => Err(UnpackError::mismatch(
+                    at,
+                    format!("float {f} (no integer representation)"),
+                    expected.to_string(),
+                )),
+            },
+            other => Err(Self::mismatch(at, &other, expected)),
+        }
+    }
+
+    #[inline]
     fn float(&mut self, expected: &dyn de::Expected) -> Result<f64> {
+        if let Some(f) = self.r.real() {
+            return Ok(f);
+        }
         match self.token()? {
             (_, Token::Real(f)) => Ok(f),
             (_, Token::Integer(i)) => Ok(i as f64),
@@ -175,8 +192,27 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// [`de::Deserializer::deserialize_str`] past its fast path: u32-length strings,
+    /// and the errors (not UTF-8, not a string).
+    #[cold]
+    fn text_slow(&mut self, at: usize, expected: &dyn de::Expected) -> Result<&'de str> {
+        self.r.set_pos(at);
+        match self.token()? {
+            (at, Token::String(s)) => std::str::from_utf8(s).map_err(|_| {
+                UnpackError::mismatch(at, "a string that is not UTF-8", expected.to_string())
+            }),
+            (at, other) => Err(Self::mismatch(at, &other, expected)),
+        }
+    }
+
     /// Reads a table header, or fails with a mismatch naming `expected`.
+    #[inline]
     fn table_header(&mut self, expected: &dyn de::Expected) -> Result<(usize, usize)> {
+        let at = self.r.pos();
+        if let Some(array_len) = self.r.small_table() {
+            self.enter(at)?;
+            return Ok((at, array_len));
+        }
         match self.token()? {
             (at, Token::Table { array_len }) => {
                 self.enter(at)?;
@@ -188,6 +224,7 @@ impl<'de> Deserializer<'de> {
 
     /// Decides how `deserialize_any` shows a table: a sequence when it only has an
     /// array section, else a map. Looks ahead without consuming.
+    #[inline]
     fn table_is_array(&self, array_len: usize) -> Result<bool> {
         let mut r = self.r.clone();
         for _ in 0..array_len {
@@ -197,18 +234,21 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Reads a table header for a sequence target, then its items.
+    #[inline]
     fn seq<V: Visitor<'de>>(&mut self, visitor: V, pad_to: usize, exact: bool) -> Result<V::Value> {
         let (_, array_len) = self.table_header(&visitor)?;
         self.visit_table_seq(visitor, array_len, pad_to, exact)
     }
 
     /// Reads a table header for a map or struct target, then its entries.
+    #[inline]
     fn map<V: Visitor<'de>>(&mut self, visitor: V, fields_only: bool) -> Result<V::Value> {
         let (_, array_len) = self.table_header(&visitor)?;
         self.visit_table_map(visitor, array_len, fields_only)
     }
 
     /// Shows an open table as a sequence and closes it.
+    #[inline]
     fn visit_table_seq<V: Visitor<'de>>(
         &mut self,
         visitor: V,
@@ -224,6 +264,7 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Shows an open table as a map and closes it.
+    #[inline]
     fn visit_table_map<V: Visitor<'de>>(
         &mut self,
         visitor: V,
@@ -236,6 +277,15 @@ impl<'de> Deserializer<'de> {
         self.depth -= 1;
         Ok(v)
     }
+}
+
+#[cold]
+fn out_of_range(at: usize, i: i64, expected: &dyn de::Expected) -> UnpackError {
+    UnpackError::mismatch(
+        at,
+        format!("integer {i} (out of range)"),
+        expected.to_string(),
+    )
 }
 
 fn found_text(tok: &Token<'_>) -> String {
@@ -260,6 +310,7 @@ macro_rules! deserialize_integer {
 impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let (at, tok) = self.token()?;
         match tok {
@@ -283,6 +334,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.token()? {
             (_, Token::Boolean(b)) => visitor.visit_bool(b),
@@ -303,49 +355,55 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         deserialize_u128 => visit_u128(u128);
     }
 
+    #[inline]
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let f = self.float(&visitor)?;
         visitor.visit_f32(f as f32)
     }
 
+    #[inline]
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let f = self.float(&visitor)?;
         visitor.visit_f64(f)
     }
 
+    #[inline]
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
 
+    #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.token()? {
-            (at, Token::String(s)) => match std::str::from_utf8(s) {
-                Ok(text) => visitor.visit_borrowed_str(text),
-                Err(_) => Err(UnpackError::Mismatch {
-                    offset: at,
-                    found: "a string that is not UTF-8".into(),
-                    expected: (&visitor as &dyn de::Expected).to_string(),
-                }),
-            },
-            (at, other) => Err(Deserializer::mismatch(at, &other, &visitor)),
-        }
+        let at = self.r.pos();
+        let text = match self.r.string().map(std::str::from_utf8) {
+            Some(Ok(text)) => text,
+            _ => self.text_slow(at, &visitor)?,
+        };
+        visitor.visit_borrowed_str(text)
     }
 
+    #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_str(visitor)
     }
 
+    #[inline]
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Some(s) = self.r.string() {
+            return visitor.visit_borrowed_bytes(s);
+        }
         match self.token()? {
             (_, Token::String(s)) => visitor.visit_borrowed_bytes(s),
             (at, other) => Err(Deserializer::mismatch(at, &other, &visitor)),
         }
     }
 
+    #[inline]
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.deserialize_bytes(visitor)
     }
 
+    #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.r.peek() {
             Some(b) if wire::is_nil_byte(b) => {
@@ -356,6 +414,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.token()? {
             (_, Token::Nil) => visitor.visit_unit(),
@@ -363,6 +422,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -371,6 +431,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.deserialize_unit(visitor)
     }
 
+    #[inline]
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -388,14 +449,17 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         visitor.visit_newtype_struct(self)
     }
 
+    #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.seq(visitor, 0, false)
     }
 
+    #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         self.seq(visitor, len, true)
     }
 
+    #[inline]
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -405,10 +469,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.seq(visitor, len, true)
     }
 
+    #[inline]
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.map(visitor, false)
     }
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -418,6 +484,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         self.map(visitor, true)
     }
 
+    #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -435,25 +502,32 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 match self.r.token()? {
                     Token::Nil => {}
                     _ => {
-                        return Err(UnpackError::Mismatch {
-                            offset: end_at,
-                            found: "a second table entry".into(),
-                            expected: "a table with one entry { variant = value }".into(),
-                        })
+                        return Err(UnpackError::mismatch(
+                            end_at,
+                            "a second table entry",
+                            "a table with one entry { variant = value }",
+                        ))
                     }
                 }
                 self.depth -= 1;
                 Ok(v)
             }
-            other => Err(UnpackError::Mismatch {
-                offset: at,
-                found: found_text(&other),
-                expected: "an enum: a variant name, or a table { variant = value }".into(),
-            }),
+            other => Err(UnpackError::mismatch(
+                at,
+                found_text(&other),
+                "an enum: a variant name, or a table { variant = value }",
+            )),
         }
     }
 
+    #[inline]
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if let Some(s) = self.r.string() {
+            return match std::str::from_utf8(s) {
+                Ok(text) => visitor.visit_borrowed_str(text),
+                Err(_) => visitor.visit_borrowed_bytes(s),
+            };
+        }
         match self.r.peek().map(|b| b & 7) {
             Some(wire::TYPE_SHORT_STRING | wire::TYPE_LONG_STRING) => match self.token()? {
                 (_, Token::String(s)) => match std::str::from_utf8(s) {
@@ -466,11 +540,13 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         }
     }
 
+    #[inline]
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         skip_value(&mut self.r, self.depth, self.limit)?;
         visitor.visit_unit()
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         // Must agree with the serializer: text forms for types that have both.
         true

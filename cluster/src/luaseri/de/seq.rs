@@ -26,6 +26,7 @@ pub(super) struct SeqAccess<'a, 'de> {
 }
 
 impl<'a, 'de> SeqAccess<'a, 'de> {
+    #[inline]
     pub(super) fn new(de: &'a mut Deserializer<'de>, array_left: usize, pad_to: usize) -> Self {
         SeqAccess {
             de,
@@ -39,8 +40,15 @@ impl<'a, 'de> SeqAccess<'a, 'de> {
 
     /// Reads the hash section after the array section. The common case is an empty
     /// one (just the `nil` end marker).
+    #[inline]
     fn read_tail(&mut self) -> Result<()> {
         if self.tail.is_some() {
+            return Ok(());
+        }
+        if self.de.r.peek().is_some_and(wire::is_nil_byte) {
+            // The usual end: no hash section at all.
+            self.de.r.set_pos(self.de.r.pos() + 1);
+            self.tail = Some(Vec::new());
             return Ok(());
         }
         let array_len = self.index;
@@ -62,12 +70,12 @@ impl<'a, 'de> SeqAccess<'a, 'de> {
             let index = index
                 .and_then(|i| usize::try_from(i).ok())
                 .filter(|i| *i > array_len)
-                .ok_or_else(|| UnpackError::Mismatch {
-                    offset: key_at,
-                    found: format!("table key {}", found_text(&key)),
-                    expected: format!(
-                        "a sequence (integer keys after the {array_len} array items)"
-                    ),
+                .ok_or_else(|| {
+                    UnpackError::mismatch(
+                        key_at,
+                        format!("table key {}", found_text(&key)),
+                        format!("a sequence (integer keys after the {array_len} array items)"),
+                    )
                 })?;
             entries.push((index, value_at, de.r.pos()));
         }
@@ -88,11 +96,11 @@ impl<'a, 'de> SeqAccess<'a, 'de> {
         if let Some(&(max, at, _)) = tail.last() {
             let span = max - array_len;
             if span > 2 * tail.len() {
-                return Err(UnpackError::Mismatch {
-                    offset: at,
-                    found: format!("a sparse table (index {max} with {} entries)", tail.len()),
-                    expected: "a sequence".into(),
-                });
+                return Err(UnpackError::mismatch(
+                    at,
+                    format!("a sparse table (index {max} with {} entries)", tail.len()),
+                    "a sequence",
+                ));
             }
         }
         self.tail = Some(tail);
@@ -101,6 +109,7 @@ impl<'a, 'de> SeqAccess<'a, 'de> {
 
     /// After the visitor: the table must be fully read. `exact` (tuples) rejects items
     /// the visitor left; sequences read everything anyway.
+    #[inline]
     pub(super) fn finish(mut self, exact: bool) -> Result<()> {
         let at = self.de.r.pos();
         if self.array_left > 0 {
@@ -122,16 +131,13 @@ impl<'a, 'de> SeqAccess<'a, 'de> {
 }
 
 fn too_many(at: usize, read: usize) -> UnpackError {
-    UnpackError::Mismatch {
-        offset: at,
-        found: "a table with more items".into(),
-        expected: format!("{read} items"),
-    }
+    UnpackError::mismatch(at, "a table with more items", format!("{read} items"))
 }
 
 impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.array_left > 0 {
             self.array_left -= 1;
@@ -164,6 +170,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
         }
     }
 
+    #[inline]
     fn size_hint(&self) -> Option<usize> {
         match &self.tail {
             // Visitors pre-allocate from this: never more than the input can hold.

@@ -17,6 +17,7 @@ impl<'de> de::EnumAccess<'de> for UnitVariant<'de> {
     type Error = UnpackError;
     type Variant = Self;
 
+    #[inline]
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
         let v = match std::str::from_utf8(self.name) {
             Ok(text) => {
@@ -33,18 +34,22 @@ impl<'de> de::EnumAccess<'de> for UnitVariant<'de> {
 impl<'de> de::VariantAccess<'de> for UnitVariant<'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn unit_variant(self) -> Result<()> {
         Ok(())
     }
 
+    #[inline]
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value> {
         Err(self.data_expected())
     }
 
+    #[inline]
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value> {
         Err(self.data_expected())
     }
 
+    #[inline]
     fn struct_variant<V: Visitor<'de>>(
         self,
         _fields: &'static [&'static str],
@@ -55,12 +60,13 @@ impl<'de> de::VariantAccess<'de> for UnitVariant<'de> {
 }
 
 impl UnitVariant<'_> {
+    #[inline]
     fn data_expected(&self) -> UnpackError {
-        UnpackError::Mismatch {
-            offset: self.at,
-            found: "a variant name alone".into(),
-            expected: "a table { variant = value } for a variant with data".into(),
-        }
+        UnpackError::mismatch(
+            self.at,
+            "a variant name alone",
+            "a table { variant = value } for a variant with data",
+        )
     }
 }
 
@@ -74,6 +80,7 @@ impl<'de> de::EnumAccess<'de> for TaggedVariant<'_, 'de> {
     type Error = UnpackError;
     type Variant = Self;
 
+    #[inline]
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
         // The key, read with our identifier rules (strings borrowed).
         let v = seed_identifier(self.de, seed)?;
@@ -104,19 +111,23 @@ fn seed_identifier<'de, V: DeserializeSeed<'de>>(
 impl<'de> de::VariantAccess<'de> for TaggedVariant<'_, 'de> {
     type Error = UnpackError;
 
+    #[inline]
     fn unit_variant(self) -> Result<()> {
         // `{ [variant] = anything }`: the payload carries nothing for a unit variant.
         skip_value(&mut self.de.r, self.de.depth, self.de.limit)
     }
 
+    #[inline]
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
         seed.deserialize(&mut *self.de)
     }
 
+    #[inline]
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
         de::Deserializer::deserialize_tuple(&mut *self.de, len, visitor)
     }
 
+    #[inline]
     fn struct_variant<V: Visitor<'de>>(
         self,
         fields: &'static [&'static str],

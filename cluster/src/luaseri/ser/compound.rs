@@ -39,6 +39,7 @@ pub struct Compound<'s, 'a> {
 }
 
 impl<'s, 'a> Compound<'s, 'a> {
+    #[inline]
     pub(super) fn new(
         ser: &'s mut Serializer<'a>,
         kind: Kind,
@@ -55,6 +56,7 @@ impl<'s, 'a> Compound<'s, 'a> {
         }
     }
 
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.count += 1;
         value.serialize(&mut *self.ser)
@@ -62,6 +64,7 @@ impl<'s, 'a> Compound<'s, 'a> {
 
     /// Closes an array table, fixing the header when the item count differs from the
     /// announced one (an unknown-length sequence, or a lying `Serialize` impl).
+    #[inline]
     fn end_array(self) -> Result<()> {
         if self.kind == Kind::Args {
             return Ok(());
@@ -79,6 +82,7 @@ impl<'s, 'a> Compound<'s, 'a> {
         self.close()
     }
 
+    #[inline]
     fn close(self) -> Result<()> {
         wire::write_nil(self.ser.out);
         self.ser.depth -= 1;
@@ -89,6 +93,7 @@ impl<'s, 'a> Compound<'s, 'a> {
         Ok(())
     }
 
+    #[inline]
     fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
         self.key_at = self.ser.out.len();
         key.serialize(&mut *self.ser)?;
@@ -109,6 +114,7 @@ impl<'s, 'a> Compound<'s, 'a> {
 
     /// Writes the value of the pending key; a `nil` value drops the pair, as
     /// `t[k] = nil` would in Lua (and it saves the bytes).
+    #[inline]
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         let at = self.ser.out.len();
         self.ser.droppable = true;
@@ -121,6 +127,7 @@ impl<'s, 'a> Compound<'s, 'a> {
         Ok(())
     }
 
+    #[inline]
     fn field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<()> {
         self.key_at = self.ser.out.len();
         // No depth check for the name: a nil value drops the pair, and any other value
@@ -136,10 +143,12 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.end_array()
     }
@@ -149,10 +158,12 @@ impl ser::SerializeTuple for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.end_array()
     }
@@ -162,10 +173,12 @@ impl ser::SerializeTupleStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.end_array()
     }
@@ -175,10 +188,12 @@ impl ser::SerializeTupleVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.end_array()
     }
@@ -188,14 +203,17 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
         self.key(key)
     }
 
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.value(value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.close()
     }
@@ -205,6 +223,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -213,6 +232,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         self.field(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.close()
     }
@@ -222,6 +242,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -230,6 +251,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
         self.field(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<()> {
         self.close()
     }

@@ -117,6 +117,7 @@ pub struct Serializer<'a> {
 
 impl<'a> Serializer<'a> {
     /// A serializer appending to `out`.
+    #[inline]
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         Serializer {
             out,
@@ -128,6 +129,7 @@ impl<'a> Serializer<'a> {
     }
 
     /// Opens a table whose items sit one level deeper.
+    #[inline]
     fn open(&mut self, array_len: usize) -> Result<()> {
         if array_len > wire::MAX_ARRAY_LEN {
             return Err(PackError::ArrayTooLong { len: array_len });
@@ -162,6 +164,7 @@ impl<'a> Serializer<'a> {
         }
     }
 
+    #[inline]
     fn integer<T: TryInto<i64> + ToString + Copy>(&mut self, v: T) -> Result<()> {
         self.check_depth()?;
         match v.try_into() {
@@ -176,12 +179,14 @@ impl<'a> Serializer<'a> {
     }
 
     /// `{ [variant] = <payload> }`: the externally tagged form of data-carrying variants.
+    #[inline]
     fn open_variant(&mut self, variant: &'static str) -> Result<()> {
         self.open(0)?;
         self.string(variant.as_bytes())
     }
 
     /// A table with an array section of `len` items (`None`: counted as they come).
+    #[inline]
     fn array(&mut self, len: Option<usize>, kind: Kind) -> Result<Compound<'_, 'a>> {
         let announced = len.unwrap_or(0);
         let header_at = self.out.len();
@@ -190,6 +195,7 @@ impl<'a> Serializer<'a> {
     }
 
     /// A table with only a hash section.
+    #[inline]
     fn hash(&mut self, kind: Kind) -> Result<Compound<'_, 'a>> {
         let header_at = self.out.len();
         self.open(0)?;
@@ -208,58 +214,68 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
     type SerializeStruct = Compound<'s, 'a>;
     type SerializeStructVariant = Compound<'s, 'a>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.check_depth()?;
         wire::write_bool(self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.integer(v)
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<()> {
         self.check_depth()?;
         wire::write_integer(self.out, i64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
         if self.pointer {
             self.pointer = false;
@@ -270,35 +286,42 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.integer(v)
     }
 
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<()> {
         self.integer(v)
     }
 
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.check_depth()?;
         wire::write_real(self.out, f64::from(v));
         Ok(())
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
         self.check_depth()?;
         wire::write_real(self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_char(self, v: char) -> Result<()> {
         let mut buf = [0u8; 4];
         self.string(v.encode_utf8(&mut buf).as_bytes())
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<()> {
         self.string(v.as_bytes())
     }
 
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         self.string(v)
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<()> {
         if !self.droppable {
             self.check_depth()?;
@@ -307,11 +330,13 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
         self.args = false;
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_unit(self) -> Result<()> {
         if std::mem::take(&mut self.args) {
             return Ok(());
@@ -319,10 +344,12 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.serialize_none()
     }
 
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -332,6 +359,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.string(variant.as_bytes())
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -346,6 +374,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -362,10 +391,12 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'s, 'a>> {
         self.array(len, Kind::Array)
     }
 
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Compound<'s, 'a>> {
         if std::mem::take(&mut self.args) {
             let at = self.out.len();
@@ -374,10 +405,12 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.array(Some(len), Kind::Array)
     }
 
+    #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'s, 'a>> {
         self.array(Some(len), Kind::Array)
     }
 
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -389,14 +422,17 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.array(Some(len), Kind::VariantArray)
     }
 
+    #[inline]
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'s, 'a>> {
         self.hash(Kind::Hash)
     }
 
+    #[inline]
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'s, 'a>> {
         self.hash(Kind::Hash)
     }
 
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -408,10 +444,12 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         self.hash(Kind::VariantHash)
     }
 
+    #[inline]
     fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<()> {
         self.string(value.to_string().as_bytes())
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         // Lua code reads text far more easily than packed binary forms (addresses,
         // UUIDs, dates), so types with both forms pick the text one.
