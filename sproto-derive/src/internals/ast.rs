@@ -108,6 +108,9 @@ impl<'a> Container<'a> {
             }
             check_field_type(cx, &f.ty);
             let Some((tag, tag_lit)) = fa.tag.clone() else {
+                if fa.tag_written {
+                    continue; // malformed: already reported
+                }
                 cx.error_spanned_by(
                     ident,
                     format!("field `{ident}` needs a tag: add #[sproto(tag = N)] (tags are the wire contract), or #[sproto(skip)]"),

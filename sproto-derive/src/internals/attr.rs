@@ -19,6 +19,9 @@ pub struct Container {
 #[derive(Default)]
 pub struct Field {
     pub tag: Option<(u16, LitInt)>,
+    /// A `tag` attribute was written, even if it was malformed (then `tag` is None
+    /// and the error is already reported).
+    pub tag_written: bool,
     pub rename: Option<LitStr>,
     pub skip: Option<Path>,
     pub decimal: Option<(u16, LitInt)>,
@@ -170,6 +173,7 @@ impl Field {
         for meta in sproto_metas(cx, &field.attrs) {
             let path = meta.path().clone();
             if path.is_ident("tag") {
+                out.tag_written = true;
                 let v = slot_number(cx, &meta, "tag");
                 set_once(cx, &mut out.tag, v, &meta, "tag");
             } else if path.is_ident("rename") {

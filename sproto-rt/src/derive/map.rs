@@ -33,6 +33,9 @@ map_key!(
     bytes::Bytes
 );
 
+/// An optional key field: entries whose key field is absent share the `None` key.
+impl<T: MapKey> MapKey for Option<T> {}
+
 /// A two-field struct used as the entry of a `*Entry()` map: its field with the
 /// smaller tag is the key, the other the value. Implemented by `#[derive(Sproto)]`
 /// for structs with exactly two fields.
@@ -67,7 +70,7 @@ pub fn encode_keyed_map<'a, V: Message + 'a>(
 }
 
 /// Reads `*V(key)` into any map, keyed by `key(&value)`; a later equal key wins.
-pub fn decode_keyed_map<K, V: Message, M: Default + Extend<(K, V)>>(
+pub fn decode_keyed_map<K: MapKey, V: Message, M: Default + Extend<(K, V)>>(
     slot: SlotValue<'_>,
     offset: usize,
     depth: usize,

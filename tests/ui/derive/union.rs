@@ -1,0 +1,9 @@
+use sproto_rt::Sproto;
+
+#[derive(Sproto)]
+union Bits {
+    int: i64,
+    real: f64,
+}
+
+fn main() {}
