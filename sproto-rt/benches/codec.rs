@@ -3,8 +3,8 @@
 //! 0-pack / unpack bandwidth over ~1 MiB of encoded messages.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use prost::Message;
-use sproto_rt::{Sproto, Struct, Value};
+use prost::Message as _;
+use sproto_rt::{Message as _, Sproto, Struct, Value};
 
 const SCHEMA: &str = r#"
 .Person {
@@ -46,6 +46,61 @@ mod pb {
     pub struct AddressBook {
         #[prost(message, repeated, tag = "1")]
         pub person: Vec<Person>,
+    }
+}
+
+/// The same AddressBook as `#[derive(Sproto)]` types.
+mod derived {
+    use sproto_rt::Sproto;
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    #[sproto(name = "Person.PhoneNumber")]
+    pub struct PhoneNumber {
+        #[sproto(tag = 0)]
+        pub number: String,
+        #[sproto(tag = 1, rename = "type")]
+        pub kind: i64,
+    }
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    pub struct Person {
+        #[sproto(tag = 0)]
+        pub name: String,
+        #[sproto(tag = 1)]
+        pub id: i64,
+        #[sproto(tag = 2)]
+        pub email: Option<String>,
+        #[sproto(tag = 3)]
+        pub phone: Vec<PhoneNumber>,
+    }
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    pub struct AddressBook {
+        #[sproto(tag = 0)]
+        pub person: Vec<Person>,
+    }
+
+    pub fn book() -> AddressBook {
+        let phone = |n: &str, kind| PhoneNumber {
+            number: n.into(),
+            kind,
+        };
+        AddressBook {
+            person: vec![
+                Person {
+                    name: "Alice".into(),
+                    id: 10000,
+                    email: None,
+                    phone: vec![phone("123456789", 1), phone("87654321", 2)],
+                },
+                Person {
+                    name: "Bob".into(),
+                    id: 20000,
+                    email: None,
+                    phone: vec![phone("01234567890", 3)],
+                },
+            ],
+        }
     }
 }
 
@@ -123,6 +178,19 @@ fn addressbook(c: &mut Criterion) {
             sp.pdecode("AddressBook", black_box(&packed))
                 .expect("decodes")
         })
+    });
+    let dbook = derived::book();
+    assert_eq!(dbook.encode(), encoded, "derived and dynamic bytes agree");
+    g.bench_function("derived/encode", |b| {
+        let mut buf = Vec::with_capacity(256);
+        b.iter(|| {
+            buf.clear();
+            black_box(&dbook).encode_to(&mut buf);
+            buf.len()
+        })
+    });
+    g.bench_function("derived/decode", |b| {
+        b.iter(|| derived::AddressBook::decode(black_box(&encoded)).expect("decodes"))
     });
     g.bench_function("prost/encode", |b| {
         let mut buf = Vec::with_capacity(256);

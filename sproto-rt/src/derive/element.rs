@@ -125,9 +125,8 @@ pub fn decode_struct_array<T: Message>(
     base: usize,
     depth: usize,
 ) -> Result<Vec<T>, DecodeError> {
-    let elements = ArrayElements::new(data, base);
-    let mut out = Vec::with_capacity(elements.clone().count());
-    for e in elements {
+    let mut out = Vec::new();
+    for e in ArrayElements::new(data, base) {
         let (bytes, at) = e?;
         out.push(decode_nested(bytes, at, depth + 1)?);
     }

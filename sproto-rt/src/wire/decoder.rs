@@ -53,6 +53,7 @@ impl<'a> StructView<'a> {
     /// Validates the struct at the start of `bytes`. `base` is the absolute offset of
     /// `bytes[0]` in the whole input, used in error positions. Trailing bytes after the
     /// struct are allowed (see [`consumed`](Self::consumed)).
+    #[inline]
     pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self, DecodeError> {
         let count = read_u16(bytes, 0).ok_or_else(|| {
             DecodeError::new(
@@ -65,7 +66,7 @@ impl<'a> StructView<'a> {
             )
         })? as usize;
         let header = SIZEOF_HEADER + count * SIZEOF_FIELD;
-        if bytes.len() < header {
+        let Some(slots) = bytes.get(SIZEOF_HEADER..header) else {
             return Err(DecodeError::new(
                 base,
                 DecodeErrorKind::Truncated {
@@ -74,11 +75,10 @@ impl<'a> StructView<'a> {
                     have: bytes.len(),
                 },
             ));
-        }
+        };
         let mut at = header;
-        for i in 0..count {
-            let slot = read_u16(bytes, SIZEOF_HEADER + i * SIZEOF_FIELD).unwrap_or(1);
-            if slot != 0 {
+        for slot in slots.chunks_exact(SIZEOF_FIELD) {
+            if slot != [0, 0] {
                 continue;
             }
             let len = read_u32(bytes, at).ok_or_else(|| {
@@ -109,6 +109,7 @@ impl<'a> StructView<'a> {
     }
 
     /// Bytes used by the struct (header and data part).
+    #[inline]
     pub fn consumed(&self) -> usize {
         self.consumed
     }
@@ -120,6 +121,7 @@ impl<'a> StructView<'a> {
 
     /// The absolute offset of header slot `index` (where errors about an inline value
     /// point).
+    #[inline]
     pub fn slot_offset(&self, index: usize) -> usize {
         self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
     }
@@ -130,14 +132,15 @@ impl<'a> StructView<'a> {
     }
 
     /// The present fields in header order (skip slots applied, not yielded).
+    #[inline]
     pub fn fields(&self) -> Fields<'a> {
+        let header = SIZEOF_HEADER + self.count * SIZEOF_FIELD;
         Fields {
-            bytes: self.bytes,
-            base: self.base,
-            count: self.count,
+            slots: self.bytes.get(SIZEOF_HEADER..header).unwrap_or_default(),
+            data: self.bytes.get(header..self.consumed).unwrap_or_default(),
+            data_base: self.base + header,
             index: 0,
             tag: -1,
-            data_at: SIZEOF_HEADER + self.count * SIZEOF_FIELD,
         }
     }
 }
@@ -145,37 +148,41 @@ impl<'a> StructView<'a> {
 /// Iterator over the present fields of a [`StructView`].
 #[derive(Debug, Clone)]
 pub struct Fields<'a> {
-    bytes: &'a [u8],
-    base: usize,
-    count: usize,
+    /// Header slots not yet visited.
+    slots: &'a [u8],
+    /// Data blocks not yet visited.
+    data: &'a [u8],
+    /// Absolute offset of `data[0]`.
+    data_base: usize,
     index: usize,
     tag: i64,
-    data_at: usize,
 }
 
 impl<'a> Iterator for Fields<'a> {
     type Item = FieldSlot<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<FieldSlot<'a>> {
-        while self.index < self.count {
+        loop {
+            let (&[lo, hi], rest) = self.slots.split_first_chunk::<2>()?;
+            self.slots = rest;
             let index = self.index;
             self.index += 1;
             self.tag += 1;
-            let slot = read_u16(self.bytes, SIZEOF_HEADER + index * SIZEOF_FIELD)?;
+            let slot = u16::from_le_bytes([lo, hi]);
             if slot & 1 == 1 {
                 self.tag += i64::from(slot / 2);
                 continue;
             }
             let value = if slot == 0 {
-                // Validated by `StructView::parse`.
-                let len = read_u32(self.bytes, self.data_at)? as usize;
-                let from = self.data_at + SIZEOF_LENGTH;
-                let bytes = self.bytes.get(from..from + len)?;
-                self.data_at = from + len;
-                SlotValue::Data {
-                    bytes,
-                    offset: self.base + from,
-                }
+                // Lengths were validated by `StructView::parse`.
+                let (len, rest) = self.data.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                let bytes = rest.get(..len)?;
+                let offset = self.data_base + SIZEOF_LENGTH;
+                self.data = &rest[len..];
+                self.data_base = offset + len;
+                SlotValue::Data { bytes, offset }
             } else {
                 SlotValue::Inline(slot / 2 - 1)
             };
@@ -185,7 +192,6 @@ impl<'a> Iterator for Fields<'a> {
                 value,
             });
         }
-        None
     }
 }
 
@@ -203,6 +209,7 @@ pub struct ArrayElements<'a> {
 impl<'a> ArrayElements<'a> {
     /// Iterates the elements of the block content `bytes`, which starts at absolute
     /// offset `base`.
+    #[inline]
     pub fn new(bytes: &'a [u8], base: usize) -> Self {
         ArrayElements { bytes, base, at: 0 }
     }
@@ -211,6 +218,7 @@ impl<'a> ArrayElements<'a> {
 impl<'a> Iterator for ArrayElements<'a> {
     type Item = Result<(&'a [u8], usize), DecodeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.at >= self.bytes.len() {
             return None;

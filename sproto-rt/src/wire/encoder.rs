@@ -31,9 +31,16 @@ pub struct StructEncoder<'a> {
 
 impl<'a> StructEncoder<'a> {
     /// Starts a struct at the end of `buf`, reserving room for `max_slots` header slots.
+    #[inline]
     pub fn begin(buf: &'a mut Vec<u8>, max_slots: usize) -> Self {
         let start = buf.len();
-        buf.resize(start + SIZEOF_HEADER + max_slots * SIZEOF_FIELD, 0);
+        let header = SIZEOF_HEADER + max_slots * SIZEOF_FIELD;
+        // Small headers (almost all) are zeroed with a fixed-size copy.
+        const ZEROS: [u8; 64] = [0; 64];
+        match ZEROS.get(..header) {
+            Some(zeros) => buf.extend_from_slice(zeros),
+            None => buf.resize(start + header, 0),
+        }
         StructEncoder {
             buf,
             start,
@@ -64,6 +71,7 @@ impl<'a> StructEncoder<'a> {
     }
 
     /// Writes the slot of `tag`, preceded by a skip slot when tags were left out.
+    #[inline]
     fn slot(&mut self, tag: u16, value: u16) {
         let tag = u32::from(tag);
         debug_assert!(
@@ -82,6 +90,7 @@ impl<'a> StructEncoder<'a> {
     /// Writes one skip slot covering exactly one tag. The bundle format writes one such
     /// slot per missing record field (rather than one slot for a run of missing tags),
     /// and the reference reads protocol records by slot position, so this matters.
+    #[inline]
     pub fn skip_one(&mut self) {
         self.push_slot(1);
         self.next_tag += 1;
@@ -98,6 +107,7 @@ impl<'a> StructEncoder<'a> {
     }
 
     /// Writes an integer field: inline when `0 <= v <= 0x7ffe`, else 4 or 8 data bytes.
+    #[inline]
     pub fn int(&mut self, tag: u16, v: i64) {
         if let Some(slot) = Self::inline_value(v) {
             self.slot(tag, slot);
@@ -110,27 +120,32 @@ impl<'a> StructEncoder<'a> {
 
     /// Writes a raw inline slot value `v` (`0 <= v <= 0x7ffe`), as the bundle format
     /// stores tags, type ids and flags.
+    #[inline]
     pub fn inline(&mut self, tag: u16, v: u16) {
         let v = v.min(MAX_INLINE as u16);
         self.slot(tag, (v + 1) * 2);
     }
 
     /// Writes a boolean field (always inline).
+    #[inline]
     pub fn bool(&mut self, tag: u16, b: bool) {
         self.slot(tag, if b { 4 } else { 2 });
     }
 
     /// Writes a double field (always 8 data bytes).
+    #[inline]
     pub fn double(&mut self, tag: u16, v: f64) {
         self.data(tag, &v.to_bits().to_le_bytes());
     }
 
     /// Writes a string or binary field.
+    #[inline]
     pub fn bytes(&mut self, tag: u16, v: &[u8]) {
         self.data(tag, v);
     }
 
     /// Writes a data-block field whose content is `v`.
+    #[inline]
     pub fn data(&mut self, tag: u16, v: &[u8]) {
         self.slot(tag, 0);
         self.buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
@@ -139,6 +154,7 @@ impl<'a> StructEncoder<'a> {
 
     /// Writes a data-block field whose content `fill` appends to the buffer (a nested
     /// struct, an array). The length prefix is patched afterwards.
+    #[inline]
     pub fn data_with<R>(&mut self, tag: u16, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         self.slot(tag, 0);
         let len_at = self.buf.len();
@@ -151,6 +167,7 @@ impl<'a> StructEncoder<'a> {
 
     /// Closes the struct: compacts the header to the slots used and writes the count.
     /// Returns the struct's encoded size.
+    #[inline]
     pub fn finish(self) -> usize {
         let unused = (self.cap - self.slots) * SIZEOF_FIELD;
         if unused > 0 {
@@ -219,6 +236,7 @@ pub struct BytesArrayWriter<'a> {
 
 impl<'a> BytesArrayWriter<'a> {
     /// Starts writing elements at the end of `buf` (inside an open data block).
+    #[inline]
     pub fn new(buf: &'a mut Vec<u8>) -> Self {
         BytesArrayWriter { buf }
     }
@@ -230,6 +248,7 @@ impl<'a> BytesArrayWriter<'a> {
     }
 
     /// Appends one element whose content `fill` writes (a struct).
+    #[inline]
     pub fn with<R>(&mut self, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         let len_at = self.buf.len();
         self.buf.extend_from_slice(&[0; SIZEOF_LENGTH]);
