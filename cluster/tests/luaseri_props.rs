@@ -59,7 +59,7 @@ fn value() -> impl Strategy<Value = LuaValue> {
                 0..6,
             ),
         )
-            .prop_map(|(array, hash)| LuaValue::Table(LuaTable { array, hash }))
+            .prop_map(|(array, hash)| LuaValue::from(LuaTable { array, hash }))
     })
 }
 
@@ -208,7 +208,7 @@ proptest! {
                             hash.rotate_left((seed as usize) % n);
                         }
                     }
-                    LuaValue::Table(LuaTable {
+                    LuaValue::from(LuaTable {
                         array: t.array.iter().map(|x| shuffle(x, seed)).collect(),
                         hash,
                     })

@@ -68,7 +68,7 @@ fn struct_is_a_table_keyed_by_field_names() {
     assert_eq!(t.hash.len(), 8);
     assert_eq!(
         t.get_str("pos"),
-        Some(&LuaValue::Table(LuaTable::from_array(vec![
+        Some(&LuaValue::from(LuaTable::from_array(vec![
             10.into(),
             (-20).into()
         ])))
@@ -99,7 +99,7 @@ fn exact_bytes_of_simple_shapes() {
     }
     for n in [0u8, 3, 30, 31, 200] {
         let bytes = to_bytes(&Counted(n)).unwrap();
-        let want = pack(&[LuaValue::Table(LuaTable::from_array(vec![
+        let want = pack(&[LuaValue::from(LuaTable::from_array(vec![
             1.into();
             usize::from(n)
         ]))])
@@ -171,7 +171,7 @@ fn enums_are_names_or_one_pair_tables() {
         assert_eq!(round_trip(&c), c);
     }
     // A table with two pairs is not an enum.
-    let two = pack(&[LuaValue::Table(LuaTable::from_pairs(vec![
+    let two = pack(&[LuaValue::from(LuaTable::from_pairs(vec![
         ("Get".into(), "a".into()),
         ("Ping".into(), true.into()),
     ]))])
@@ -259,7 +259,7 @@ fn lua_shaped_tables_fill_sequences() {
         assert_eq!(v, [Some(1), Some(2), None, Some(4)], "{h}");
     }
     // A __pairs table: everything in the hash section, out of order.
-    let metapairs = pack(&[LuaValue::Table(LuaTable::from_pairs(vec![
+    let metapairs = pack(&[LuaValue::from(LuaTable::from_pairs(vec![
         (2.into(), "b".into()),
         (1.into(), "a".into()),
     ]))])
@@ -270,7 +270,7 @@ fn lua_shaped_tables_fill_sequences() {
         ("a".into(), "b".into())
     );
     // Too sparse, or not integer keys: not a sequence.
-    let sparse = pack(&[LuaValue::Table(LuaTable::from_pairs(vec![(
+    let sparse = pack(&[LuaValue::from(LuaTable::from_pairs(vec![(
         1_000_000.into(),
         1.into(),
     )]))])
@@ -319,14 +319,14 @@ fn lua_value_through_serde_is_exact() {
         cmd: String,
         body: LuaValue,
     }
-    let body = LuaValue::Table(LuaTable {
+    let body = LuaValue::from(LuaTable {
         array: vec![LuaValue::Nil, 1.into(), LuaValue::LightUserData(0x1234)],
         hash: vec![
             ("b".into(), LuaValue::Real(-0.0)),
             ("a".into(), LuaValue::String(vec![0xff])),
         ],
     });
-    let bytes = pack(&[LuaValue::Table(LuaTable::from_pairs(vec![
+    let bytes = pack(&[LuaValue::from(LuaTable::from_pairs(vec![
         ("cmd".into(), "x".into()),
         ("body".into(), body.clone()),
     ]))])
@@ -353,9 +353,9 @@ fn lua_value_through_serde_is_exact() {
     let from_json: LuaValue = serde_json::from_str(r#"{"k": [1, 2.5, null, "s"]}"#).unwrap();
     assert_eq!(
         from_json,
-        LuaValue::Table(LuaTable::from_pairs(vec![(
+        LuaValue::from(LuaTable::from_pairs(vec![(
             "k".into(),
-            LuaValue::Table(LuaTable::from_array(vec![
+            LuaValue::from(LuaTable::from_array(vec![
                 1.into(),
                 2.5.into(),
                 LuaValue::Nil,
@@ -374,7 +374,7 @@ fn to_and_from_value() {
     );
     let p: Player = from_value(&v).unwrap();
     assert_eq!(p, player());
-    let bad = LuaValue::Table(LuaTable::from_pairs(vec![(LuaValue::Nil, 1.into())]));
+    let bad = LuaValue::from(LuaTable::from_pairs(vec![(LuaValue::Nil, 1.into())]));
     assert!(from_value::<LuaValue>(&bad).is_err());
 }
 

@@ -34,7 +34,7 @@ fn nest_values(lua: &str) -> Option<Vec<LuaValue>> {
     };
     let mut v = leaf;
     for _ in 0..n.parse::<usize>().ok()? {
-        v = Some(LuaValue::Table(LuaTable::from_array(
+        v = Some(LuaValue::from(LuaTable::from_array(
             v.into_iter().collect(),
         )));
     }

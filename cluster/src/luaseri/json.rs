@@ -211,7 +211,7 @@ fn value_from(v: &Value, path: &mut String) -> Result<LuaValue, JsonError> {
                 .enumerate()
                 .map(|(i, item)| nested(path, &i.to_string(), |p| value_from(item, p)))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(LuaValue::Table(LuaTable::from_array(array)))
+            Ok(LuaValue::from(LuaTable::from_array(array)))
         }
         Value::Object(m) => object_from(m, path),
     }
@@ -225,7 +225,7 @@ fn object_from(m: &Map<String, Value>, path: &mut String) -> Result<LuaValue, Js
             let v = nested(path, k, |p| value_from(v, p))?;
             hash.push((LuaValue::String(k.as_bytes().to_vec()), v));
         }
-        return Ok(LuaValue::Table(LuaTable::from_pairs(hash)));
+        return Ok(LuaValue::from(LuaTable::from_pairs(hash)));
     }
     let only = |allowed: &[&str]| -> Result<(), JsonError> {
         match m.keys().find(|k| !allowed.contains(&k.as_str())) {
@@ -295,7 +295,7 @@ fn object_from(m: &Map<String, Value>, path: &mut String) -> Result<LuaValue, Js
     }
     if let Some(v) = m.get("$table") {
         only(&["$table"])?;
-        return nested(path, "$table", |p| table_from(v, p)).map(LuaValue::Table);
+        return nested(path, "$table", |p| table_from(v, p)).map(LuaValue::from);
     }
     Err(err(
         path,
@@ -427,13 +427,13 @@ mod tests {
         assert!(values_from_json(&json!([{"$int": "99999999999999999999"}])).is_err());
         assert_eq!(
             values_from_json(&json!([[1]])).unwrap(),
-            [LuaValue::Table(LuaTable::from_array(vec![1.into()]))]
+            [LuaValue::from(LuaTable::from_array(vec![1.into()]))]
         );
         assert!(values_from_json(&json!({})).is_err());
         let plain = from_json(&json!({"a": 1, "b": 2.5})).unwrap();
         assert_eq!(
             plain,
-            LuaValue::Table(LuaTable::from_pairs(vec![
+            LuaValue::from(LuaTable::from_pairs(vec![
                 ("a".into(), 1.into()),
                 ("b".into(), 2.5.into())
             ]))

@@ -60,7 +60,7 @@ pub(crate) fn pack_values_with_limit(
     let start = out.len();
     let packer = Packer { limit };
     for v in values {
-        if let Err(e) = packer.value(v, out, 0) {
+        if let Err(e) = packer.value(v, out) {
             out.truncate(start);
             return Err(e);
         }
@@ -73,11 +73,14 @@ struct Packer {
 }
 
 impl Packer {
-    /// `depth` is the number of tables around `v`, as in the reference's `pack_one`.
-    fn value(&self, v: &LuaValue, out: &mut Vec<u8>, depth: usize) -> Result<(), PackError> {
-        if depth > self.limit {
-            return Err(PackError::TooDeep { limit: self.limit });
-        }
+    /// A top-level value (no table around it, so no depth check).
+    fn value(&self, v: &LuaValue, out: &mut Vec<u8>) -> Result<(), PackError> {
+        self.item(v, out, 0)
+    }
+
+    /// A value with `depth` tables around it; tables recurse, scalars are written here.
+    #[inline(always)]
+    fn item(&self, v: &LuaValue, out: &mut Vec<u8>, depth: usize) -> Result<(), PackError> {
         match v {
             LuaValue::Nil => wire::write_nil(out),
             LuaValue::Boolean(b) => wire::write_bool(out, *b),
@@ -94,13 +97,19 @@ impl Packer {
         Ok(())
     }
 
-    fn table(&self, t: &LuaTable, out: &mut Vec<u8>, depth: usize) -> Result<(), PackError> {
+    /// A table at nesting level `level`; its items have `level` tables around them.
+    fn table(&self, t: &LuaTable, out: &mut Vec<u8>, level: usize) -> Result<(), PackError> {
         if t.array.len() > wire::MAX_ARRAY_LEN {
             return Err(PackError::ArrayTooLong { len: t.array.len() });
         }
+        // skynet checks every value it writes; all items here share one depth, so one
+        // check per table does the same (an empty table is fine at any level).
+        if level > self.limit && !t.is_empty() {
+            return Err(PackError::TooDeep { limit: self.limit });
+        }
         wire::write_table_header(out, t.array.len());
         for v in &t.array {
-            self.value(v, out, depth)?;
+            self.item(v, out, level)?;
         }
         for (k, v) in &t.hash {
             match k {
@@ -108,8 +117,8 @@ impl Packer {
                 LuaValue::Real(f) if f.is_nan() => return Err(PackError::NanKey),
                 _ => {}
             }
-            self.value(k, out, depth)?;
-            self.value(v, out, depth)?;
+            self.item(k, out, level)?;
+            self.item(v, out, level)?;
         }
         wire::write_nil(out);
         Ok(())
@@ -123,7 +132,7 @@ mod tests {
     fn nest(n: usize, leaf: Option<LuaValue>) -> LuaValue {
         let mut v = leaf;
         for _ in 0..n {
-            v = Some(LuaValue::Table(LuaTable::from_array(
+            v = Some(LuaValue::from(LuaTable::from_array(
                 v.into_iter().collect(),
             )));
         }

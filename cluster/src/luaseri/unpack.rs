@@ -122,7 +122,7 @@ fn read_any(r: &mut Reader<'_>, depth: usize, limit: usize) -> Result<LuaValue, 
         Token::String(s) => LuaValue::String(s.to_vec()),
         Token::Table { array_len } => {
             let depth = enter_table(at, depth, limit)?;
-            LuaValue::Table(read_table(r, array_len, depth, limit)?)
+            LuaValue::Table(Box::new(read_table(r, array_len, depth, limit)?))
         }
     })
 }

@@ -32,8 +32,9 @@ pub enum LuaValue {
     Real(f64),
     /// A Lua string: any bytes, not necessarily UTF-8.
     String(Vec<u8>),
-    /// A table.
-    Table(LuaTable),
+    /// A table (boxed: it keeps `LuaValue` at 24 bytes, which long arrays of scalars
+    /// feel).
+    Table(Box<LuaTable>),
     /// A light userdata: a raw pointer value, meaningful only inside the process that
     /// made it.
     LightUserData(u64),
@@ -125,7 +126,7 @@ impl LuaValue {
     /// The table, if this is one.
     pub fn as_table(&self) -> Option<&LuaTable> {
         match self {
-            LuaValue::Table(t) => Some(t),
+            LuaValue::Table(t) => Some(t.as_ref()),
             _ => None,
         }
     }
@@ -133,7 +134,7 @@ impl LuaValue {
     /// The table, mutably, if this is one.
     pub fn as_table_mut(&mut self) -> Option<&mut LuaTable> {
         match self {
-            LuaValue::Table(t) => Some(t),
+            LuaValue::Table(t) => Some(t.as_mut()),
             _ => None,
         }
     }
@@ -165,7 +166,7 @@ impl LuaValue {
     /// [`lua_eq`]: LuaValue::lua_eq
     pub fn normalized(&self) -> LuaValue {
         match self {
-            LuaValue::Table(t) => LuaValue::Table(t.normalized()),
+            LuaValue::Table(t) => LuaValue::from(t.normalized()),
             other => other.clone(),
         }
     }
@@ -492,7 +493,7 @@ impl From<Vec<u8>> for LuaValue {
 
 impl From<LuaTable> for LuaValue {
     fn from(v: LuaTable) -> Self {
-        LuaValue::Table(v)
+        LuaValue::Table(Box::new(v))
     }
 }
 

@@ -35,7 +35,7 @@ pub(crate) const RAW_VARIANT: &str = "$__skynet_cluster_luaseri_raw";
 /// use skynet_cluster::luaseri::{to_value, LuaTable, LuaValue};
 ///
 /// let v = to_value(&vec![1, 2])?;
-/// assert_eq!(v, LuaValue::Table(LuaTable::from_array(vec![1.into(), 2.into()])));
+/// assert_eq!(v, LuaValue::from(LuaTable::from_array(vec![1.into(), 2.into()])));
 /// # Ok::<(), skynet_cluster::luaseri::PackError>(())
 /// ```
 ///
@@ -145,7 +145,7 @@ impl<'de> Deserialize<'de> for LuaValue {
 impl<'de> Deserialize<'de> for LuaTable {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match LuaValue::deserialize(d)? {
-            LuaValue::Table(t) => Ok(t),
+            LuaValue::Table(t) => Ok(*t),
             other => Err(de::Error::invalid_type(
                 de::Unexpected::Other(other.type_name()),
                 &"a table",
@@ -225,7 +225,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(v) = seq.next_element::<LuaValue>()? {
             array.push(v);
         }
-        Ok(LuaValue::Table(LuaTable::from_array(array)))
+        Ok(LuaValue::from(LuaTable::from_array(array)))
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<LuaValue, A::Error> {
@@ -233,7 +233,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(kv) = map.next_entry::<LuaValue, LuaValue>()? {
             hash.push(kv);
         }
-        Ok(LuaValue::Table(LuaTable::from_pairs(hash)))
+        Ok(LuaValue::from(LuaTable::from_pairs(hash)))
     }
 
     /// Our deserializer's answer to [`VALUE_TOKEN`]: the raw bytes of one value and the
