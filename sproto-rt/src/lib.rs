@@ -3,8 +3,8 @@
 //! [sproto](https://github.com/cloudwu/sproto) — the schema-first serialization of the
 //! skynet game-server framework — for Rust, byte-exact with the reference C/Lua code:
 //!
-//! - schema text → [`Sproto`] ([`Sproto::parse`]), with located errors;
-//! - [`Sproto`] ⇄ binary bundle ([`Sproto::to_bundle`], [`Sproto::from_bundle`]), the
+//! - schema text → [`Sproto`](struct@crate::Sproto) ([`Sproto::parse`]), with located errors;
+//! - [`Sproto`](struct@crate::Sproto) ⇄ binary bundle ([`Sproto::to_bundle`], [`Sproto::from_bundle`]), the
 //!   files `sprotoparser.lua` writes and `sproto_create` loads;
 //! - [`Sproto::dump`], the reference's `sproto_dump` listing.
 //!

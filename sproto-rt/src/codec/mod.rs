@@ -1,4 +1,4 @@
-//! Dynamic encoding and decoding: [`Struct`] values against a loaded [`Sproto`], the
+//! Dynamic encoding and decoding: [`Struct`] values against a loaded [`Sproto`](struct@crate::Sproto), the
 //! `sproto:encode` / `sproto:decode` / `pencode` / `pdecode` / `default` equivalents.
 
 mod decode;

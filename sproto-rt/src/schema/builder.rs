@@ -104,7 +104,7 @@ impl ProtocolSpec {
     }
 }
 
-/// Collects described types and protocols into a [`Sproto`].
+/// Collects described types and protocols into a [`Sproto`](struct@crate::Sproto).
 ///
 /// ```
 /// use sproto_rt::schema::{ProtocolSpec, SchemaBuilder};

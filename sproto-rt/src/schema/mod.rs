@@ -1,6 +1,6 @@
 //! The loaded schema: types, fields and protocols, as `sproto_create` holds them.
 //!
-//! A [`Sproto`] comes from schema text ([`Sproto::parse`]) or from a binary bundle
+//! A [`Sproto`](struct@crate::Sproto) comes from schema text ([`Sproto::parse`]) or from a binary bundle
 //! ([`Sproto::from_bundle`]); either way it can be written back as a bundle
 //! ([`Sproto::to_bundle`]) or printed like the reference's `sproto_dump`
 //! ([`Sproto::dump`]).
