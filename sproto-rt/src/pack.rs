@@ -178,3 +178,30 @@ fn grow_check(size: usize, limit: usize) -> Result<(), DecodeError> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpack_limit_stops_expansion() {
+        // 100 zero-word tags expand to 800 bytes: over a 512-byte limit.
+        let packed = vec![0u8; 100];
+        assert_eq!(unpack(&packed).map(|v| v.len()), Ok(800));
+        let err = unpack_limited(&packed, 512).unwrap_err();
+        assert!(matches!(err.kind(), DecodeErrorKind::TooLarge { limit: 512 }));
+        // A raw run is checked before it is copied.
+        let mut run = vec![0xff, 3];
+        run.extend_from_slice(&[7u8; 32]);
+        assert!(unpack_limited(&run, 31).is_err());
+        assert_eq!(unpack_limited(&run, 32).map(|v| v.len()), Ok(32));
+    }
+
+    #[test]
+    fn truncated_streams_are_refused_with_their_offset() {
+        let err = unpack(&[0x00, 0x03, 0x01]).unwrap_err();
+        assert_eq!(err.offset(), 1);
+        assert!(unpack(&[0xff]).is_err());
+        assert!(unpack(&[0xff, 0x00, 1, 2, 3]).is_err());
+    }
+}
