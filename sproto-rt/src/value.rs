@@ -239,12 +239,11 @@ impl Struct {
     }
 }
 
-/// Name equality without a `memcmp` call: field names are short, and a shared name
-/// (decoded values reuse the schema's) is recognised by its address.
+/// Name equality: lengths first, then a shared name (decoded values reuse the
+/// schema's) is recognised by its address before comparing bytes.
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && (a.as_ptr() == b.as_ptr() || a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
+    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a.as_bytes() == b.as_bytes())
 }
 
 impl<'a> FromIterator<(&'a str, Value)> for Struct {
