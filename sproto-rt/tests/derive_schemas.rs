@@ -4,12 +4,13 @@
 
 #![allow(dead_code)]
 
+mod common;
+use common::*;
+
 use std::collections::{BTreeMap, HashMap};
 
 use sproto_rt::schema::{ProtocolSpec, SchemaBuilder};
 use sproto_rt::{Message, Sproto};
-
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/sproto");
 
 fn vector_bundle(schema: &str) -> String {
     let text = std::fs::read_to_string(format!("{VECTORS}/bundles.json")).expect("bundles.json");
@@ -18,10 +19,6 @@ fn vector_bundle(schema: &str) -> String {
         .as_str()
         .expect("bundle")
         .to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn assert_same_bundle(built: Sproto, schema: &str) {

@@ -1,32 +1,13 @@
 //! Conformance of the dynamic codec and 0-packing against the reference's vectors:
 //! `messages.json`, `compat.json`, `pack.json`. Every failing id is reported.
 
+mod common;
+use common::*;
+
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
 use sproto_rt::{json, pack, unpack, Sproto};
-
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/sproto");
-
-fn load(name: &str) -> Json {
-    let path = format!("{VECTORS}/{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    // The depth-limit vectors nest deeper than serde_json's default limit.
-    let mut de = serde_json::Deserializer::from_str(&text);
-    de.disable_recursion_limit();
-    serde::Deserialize::deserialize(&mut de).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("vector hex"))
-        .collect()
-}
 
 struct Schemas(HashMap<String, Sproto>);
 
@@ -58,15 +39,6 @@ fn tags(v: &Json) -> Vec<&str> {
         .as_array()
         .map(|t| t.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default()
-}
-
-fn report(what: &str, total: usize, failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{what}: {} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 /// Decodes `bytes` as JSON in the vectors' convention, with the bytes used.

@@ -1,28 +1,18 @@
 //! Conformance of the RPC layer against the reference's `rpc.json`: hosts, attach,
 //! dispatch, responders, sessions, and the request/response encode/decode API.
 
+mod common;
+use common::*;
+
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 use sproto_rt::rpc::{Dispatch, Host, ProtocolRef};
 use sproto_rt::{json as sjson, Sproto, Struct, TypeId};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/sproto");
-
 fn schema(name: &str) -> Arc<Sproto> {
     let text = std::fs::read_to_string(format!("{VECTORS}/schemas/{name}")).expect("schema");
     Arc::new(Sproto::parse_named(name, &text).expect("parses"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("vector hex"))
-        .collect()
 }
 
 /// A JSON message as a struct of type `ty` (`None` for JSON null).

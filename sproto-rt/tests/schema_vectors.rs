@@ -2,36 +2,10 @@
 //! (`tests/vectors/sproto/bundles.json`, `invalid_schemas.json`). Every failing vector
 //! id is reported, not just the first.
 
-use serde_json::Value;
+mod common;
+use common::*;
+
 use sproto_rt::Sproto;
-
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/sproto");
-
-fn load(name: &str) -> Value {
-    let path = format!("{VECTORS}/{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("vector hex"))
-        .collect()
-}
-
-fn report(what: &str, total: usize, failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{what}: {} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
 
 #[test]
 fn bundles_are_byte_exact_and_dumps_identical() {
