@@ -189,7 +189,10 @@ mod tests {
         let packed = vec![0u8; 100];
         assert_eq!(unpack(&packed).map(|v| v.len()), Ok(800));
         let err = unpack_limited(&packed, 512).unwrap_err();
-        assert!(matches!(err.kind(), DecodeErrorKind::TooLarge { limit: 512 }));
+        assert!(matches!(
+            err.kind(),
+            DecodeErrorKind::TooLarge { limit: 512 }
+        ));
         // A raw run is checked before it is copied.
         let mut run = vec![0xff, 3];
         run.extend_from_slice(&[7u8; 32]);
