@@ -14,6 +14,29 @@ use crate::wire::{StructEncoder, StructView};
 /// straight into the output buffer and reads straight into the fields, through the
 /// same wire core as the dynamic codec.
 ///
+/// # Type mapping
+///
+/// | Rust field | sproto |
+/// | --- | --- |
+/// | `i8`, `i16`, `i32`, `i64`, `u8`, `u16`, `u32` | `integer` (decoding checks the range) |
+/// | `u64`, `usize`, `u128`, `i128`, `isize` | rejected at compile time: sproto's integer is a signed 64-bit value |
+/// | `bool` | `boolean` |
+/// | `f64` | `double` |
+/// | `f64` with `#[sproto(decimal = N)]` | `integer(N)` (also `Option<f64>`, `Vec<f64>`) |
+/// | `String` | `string` (decoding requires UTF-8) |
+/// | `Vec<u8>`, `bytes::Bytes` | `binary` |
+/// | a type deriving `Sproto` | that struct type |
+/// | `Option<T>` | `T`, absent on the wire when `None` |
+/// | `Box<T>` | `T` (for recursive types) |
+/// | `Vec<T>` | `*T` |
+/// | `HashMap<K, V>` / `BTreeMap<K, V>` with `key = "f"` | `*V(f)`: `V` derives `Sproto`, `K` is the type of its field `f` |
+/// | `HashMap<K, V>` / `BTreeMap<K, V>` with `entry = E` | `*E()`: `E` derives `Sproto` with two fields, of types `K` (smaller tag) and `V` |
+///
+/// A non-`Option` field is always written, and takes its `Default` when it is absent
+/// on the wire. Fields marked `#[sproto(skip)]` are not on the wire and take their
+/// `Default` when decoding. Unknown tags are skipped. Struct nesting deeper than 64
+/// levels fails to decode (the reference's limit); encoding does not check it.
+///
 /// ```
 /// use sproto_rt::{Message, Sproto};
 ///
