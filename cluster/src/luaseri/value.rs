@@ -337,6 +337,7 @@ impl LuaTable {
     /// structure tidy: an integer key inside the array section replaces that item, a
     /// key already in the hash section is updated in place (or removed when `value` is
     /// `nil`), any other key is appended. A `nil` key is ignored (Lua would raise).
+    /// Linear in the hash section: meant for building tables, not as a map.
     pub fn insert(&mut self, key: impl Into<LuaValue>, value: impl Into<LuaValue>) {
         let key = key.into().to_lua_key();
         let value = value.into();

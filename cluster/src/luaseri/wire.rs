@@ -47,6 +47,7 @@ const INT_WORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_WORD);
 const INT_DWORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_DWORD);
 const INT_QWORD_BYTE: u8 = combine(TYPE_NUMBER, NUMBER_QWORD);
 const LONG_STRING_U16_BYTE: u8 = combine(TYPE_LONG_STRING, 2);
+const LONG_STRING_U32_BYTE: u8 = combine(TYPE_LONG_STRING, 4);
 
 /// `true` for every byte of type 0: the decoder reads any cookie as `nil`.
 #[inline]
@@ -314,7 +315,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Fast path for short strings and u16-length long strings, as [`Reader::integer`].
+    /// Fast path for strings, as [`Reader::integer`].
     #[inline(always)]
     pub(crate) fn string(&mut self) -> Option<&'a [u8]> {
         let rest = self.buf.get(self.pos..)?;
@@ -323,6 +324,10 @@ impl<'a> Reader<'a> {
             (0, usize::from(byte >> 3))
         } else if byte == LONG_STRING_U16_BYTE {
             (2, usize::from(u16::from_le_bytes(le(tail)?)))
+        } else if byte == LONG_STRING_U32_BYTE {
+            let len = usize::try_from(u32::from_le_bytes(le(tail)?)).ok()?;
+            // Too long for the reference: the slow path reports it.
+            (4, Some(len).filter(|l| *l <= MAX_STRING_LEN)?)
         } else {
             return None;
         };
