@@ -11,7 +11,24 @@
 //! assert_eq!((cmd, key), ("GET", "a"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # The cluster wire protocol
+//!
+//! The layers of the cluster protocol are sans-IO: [`frame`] (frame bodies and the
+//! split of large messages), [`session`] (session numbering), [`reassembly`]
+//! (multi-part messages by session, with limits), [`config`] (the node map).
 
+pub mod address;
+pub mod config;
+pub mod error;
+pub mod frame;
 pub mod luaseri;
+pub mod reassembly;
+pub mod session;
 
+pub use address::{AddrRef, Address, AddressError};
+pub use config::{ClusterConfig, ConfigError};
+pub use error::{CallError, FrameError, OpenError, RegisterError};
 pub use luaseri::{from_args, from_bytes, to_args, to_bytes, LuaValue};
+pub use reassembly::Limits;
+pub use session::SessionCounter;
