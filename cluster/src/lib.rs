@@ -12,23 +12,61 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # The cluster wire protocol
+//! # Cluster nodes
 //!
-//! The layers of the cluster protocol are sans-IO: [`frame`] (frame bodies and the
+//! [`Node`] is a skynet cluster node on tokio: it calls services of skynet (or Rust)
+//! nodes with [`Node::call`] / [`Node::send`] / [`Node::query`] (or typed with
+//! [`Node::call_lua`]), and serves [`Service`]s registered with [`Node::register`] on
+//! listeners opened with [`Node::open`]. The node map is a [`ClusterConfig`] (a skynet
+//! `clustername.lua` file loads as one); [`Node::reload`] replaces it.
+//!
+//! ```no_run
+//! use skynet_cluster::{service_fn, ClusterConfig, Node, Request, reply_lua};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let node = Node::new(ClusterConfig::new().with_node("db", "127.0.0.1:2528"));
+//! node.register("add", service_fn(|req: Request| async move {
+//!     let (a, b): (i64, i64) = req.args()?;
+//!     reply_lua(&(a + b))
+//! }));
+//! node.open("127.0.0.1:2529").await?;
+//! let v: Option<String> = node.call_lua("db", "@sdb", &("GET", "a")).await?;
+//! # let _ = v; Ok(()) }
+//! ```
+//!
+//! Beyond the reference: every call has a timeout ([`DEFAULT_CALL_TIMEOUT`]) and can
+//! be cancelled by dropping it; a lost connection or a node set down fails pending
+//! calls at once with a typed [`CallError`]; reconnects back off; every connection's
+//! memory is bounded ([`Limits`], requests in flight, queued bytes); connections and
+//! calls have `tracing` spans (`cluster.listen`, `cluster.conn`, `cluster.channel`,
+//! `cluster.call`).
+//!
+//! The layers below the node are sans-IO and public: [`frame`] (frame bodies and the
 //! split of large messages), [`session`] (session numbering), [`reassembly`]
-//! (multi-part messages by session, with limits), [`config`] (the node map).
+//! (multi-part messages by session, with limits). [`conformance`] is a set of test
+//! services any skynet caller can exercise (`skynet-cluster serve`).
 
 pub mod address;
 pub mod config;
+pub mod conformance;
 pub mod error;
 pub mod frame;
 pub mod luaseri;
+mod net;
 pub mod reassembly;
+mod registry;
+pub mod service;
 pub mod session;
 
 pub use address::{AddrRef, Address, AddressError};
 pub use config::{ClusterConfig, ConfigError};
 pub use error::{CallError, FrameError, OpenError, RegisterError};
 pub use luaseri::{from_args, from_bytes, to_args, to_bytes, LuaValue};
+pub use net::node::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
+pub use net::{CallOptions, Node, NodeBuilder};
 pub use reassembly::Limits;
+pub use registry::{INVALID_ADDRESS, NAME_NOT_FOUND};
+pub use service::{
+    reply_lua, service_fn, Reply, Request, Service, ServiceError, ServiceFn, ServiceFuture,
+};
 pub use session::SessionCounter;

@@ -1,0 +1,10 @@
+//! The tokio shell around the sans-IO core: the outgoing frame queue and its writer
+//! task (shared by both directions), the client channel per remote node, the
+//! listener, and the [`Node`] that ties them together.
+
+pub(crate) mod channel;
+pub(crate) mod listener;
+pub(crate) mod node;
+mod queue;
+
+pub use node::{CallOptions, Node, NodeBuilder};

@@ -1,0 +1,587 @@
+//! [`Node`]: a skynet cluster node in a tokio program — the node map, the services it
+//! serves, its listeners, and one channel per remote node it calls.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::AbortHandle;
+use tracing::Instrument;
+
+use super::channel::{Channel, Target};
+use super::listener::{accept_loop, ServerCtx};
+use crate::address::Address;
+use crate::config::ClusterConfig;
+use crate::error::{CallError, OpenError, RegisterError};
+use crate::luaseri;
+use crate::reassembly::Limits;
+use crate::registry::Registry;
+use crate::service::Service;
+
+/// The default time a call waits for its reply: 30 s.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time a connect may take: 5 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of a node (see [`NodeBuilder`]).
+#[derive(Debug, Clone)]
+pub(crate) struct NodeOptions {
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) limits: Limits,
+    pub(crate) max_inflight: usize,
+    pub(crate) max_connections: usize,
+    pub(crate) write_high_water: usize,
+    pub(crate) first_session: u32,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        Self {
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            limits: Limits::default(),
+            max_inflight: 4096,
+            max_connections: 4096,
+            write_high_water: 8 << 20,
+            first_session: 1,
+            backoff_min: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Builds a [`Node`] with non-default settings.
+///
+/// ```
+/// use std::time::Duration;
+/// use skynet_cluster::{ClusterConfig, Node};
+///
+/// let node = Node::builder()
+///     .config(ClusterConfig::new().with_node("db", "127.0.0.1:2528"))
+///     .call_timeout(Some(Duration::from_secs(5)))
+///     .build();
+/// # drop(node);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct NodeBuilder {
+    config: ClusterConfig,
+    opts: NodeOptions,
+}
+
+impl NodeBuilder {
+    /// The node map (default: empty).
+    pub fn config(mut self, config: ClusterConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How long a call waits for its reply, connecting included
+    /// (default [`DEFAULT_CALL_TIMEOUT`], 30 s; `None` = forever, as skynet).
+    pub fn call_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.opts.call_timeout = timeout;
+        self
+    }
+
+    /// How long one connect may take (default [`DEFAULT_CONNECT_TIMEOUT`], 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.opts.connect_timeout = timeout;
+        self
+    }
+
+    /// Multi-part limits per connection, both as client and as server (default
+    /// [`Limits::default`]: 16 MiB per message, 64 MiB buffered, 1024 messages).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.opts.limits = limits;
+        self
+    }
+
+    /// Requests in flight per accepted connection (default 4096); past it the
+    /// connection is not read until one finishes.
+    pub fn max_inflight(mut self, n: usize) -> Self {
+        self.opts.max_inflight = n.clamp(1, u32::MAX as usize);
+        self
+    }
+
+    /// Accepted connections at once per listener (default 4096); past it accepting
+    /// waits.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.opts.max_connections = n.max(1);
+        self
+    }
+
+    /// Queued outgoing bytes per connection before writers wait (default 8 MiB).
+    pub fn write_high_water(mut self, bytes: usize) -> Self {
+        self.opts.write_high_water = bytes;
+        self
+    }
+
+    /// The first session of every remote node's counter (default 1; for tests of the
+    /// wrap-around after 2^31-1).
+    pub fn first_session(mut self, session: u32) -> Self {
+        self.opts.first_session = session;
+        self
+    }
+
+    /// The reconnect back-off after a failed connect: from `min`, doubling, up to
+    /// `max` (default 50 ms to 2 s). Calls during the back-off fail at once.
+    pub fn reconnect_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.opts.backoff_min = min;
+        self.opts.backoff_max = max.max(min);
+        self
+    }
+
+    /// The node.
+    pub fn build(self) -> Node {
+        let (shutdown, _) = watch::channel(false);
+        Node {
+            inner: Arc::new(Inner {
+                nodes: RwLock::new(Nodes {
+                    config: self.config,
+                    channels: HashMap::new(),
+                }),
+                registry: Arc::new(Registry::default()),
+                opts: Arc::new(self.opts),
+                shutdown,
+                listeners: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+/// Per-call settings for [`Node::call_with`] / [`Node::send_with`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// Overrides the node's call timeout.
+    pub timeout: Option<Duration>,
+    /// A trace tag sent in a `0x04` frame just before the request (what
+    /// `skynet.trace` does); the serving node passes it to the service.
+    pub trace: Option<Bytes>,
+}
+
+impl CallOptions {
+    /// Default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With a timeout.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// With a trace tag.
+    #[must_use]
+    pub fn trace(mut self, tag: impl Into<Bytes>) -> Self {
+        self.trace = Some(tag.into());
+        self
+    }
+}
+
+struct Nodes {
+    config: ClusterConfig,
+    channels: HashMap<String, Arc<Channel>>,
+}
+
+struct Inner {
+    nodes: RwLock<Nodes>,
+    registry: Arc<Registry>,
+    opts: Arc<NodeOptions>,
+    shutdown: watch::Sender<bool>,
+    listeners: Mutex<Vec<AbortHandle>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        let nodes = self.nodes.get_mut().unwrap_or_else(|e| e.into_inner());
+        for c in nodes.channels.values() {
+            c.shutdown();
+        }
+    }
+}
+
+/// A skynet cluster node: calls services of other nodes (skynet or Rust) by node name,
+/// and serves its own registered services to them.
+///
+/// Cheap to clone (an `Arc` inside); dropping the last clone stops its listeners and
+/// closes its connections. Calls need a tokio runtime.
+///
+/// * **Calling** — [`call`](Self::call), [`send`](Self::send), [`query`](Self::query)
+///   take a node name from the [`ClusterConfig`] and an [`Address`]; the typed
+///   [`call_lua`](Self::call_lua) / [`send_lua`](Self::send_lua) pack serde values with
+///   lua-seri as `skynet.pack` does. Each remote node gets one TCP connection, opened
+///   on first use (TCP_NODELAY), shared by all calls (sessions multiplexed), reopened
+///   after a loss. A call fails at once with a typed [`CallError`] when the node is
+///   absent or down or the connection is lost, and after the call timeout
+///   ([`DEFAULT_CALL_TIMEOUT`]). Dropping a call's future forgets its session.
+/// * **Serving** — [`register`](Self::register) a [`Service`], then
+///   [`open`](Self::open) a listener.
+/// * **Reconfiguring** — [`reload`](Self::reload) replaces the node map: a changed
+///   address reconnects (calls in flight on the old connection fail), a node set down
+///   closes its connection and fails its calls.
+///
+/// ```no_run
+/// use skynet_cluster::{service_fn, ClusterConfig, Node, Request};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let node = Node::new(ClusterConfig::load("clustername.lua")?);
+/// node.register("echo", service_fn(|req: Request| async move { Ok(req.payload) }));
+/// node.open("db").await?;                       // listen where the config says "db" is
+///
+/// // cluster.call("db2", "@sdb", "SET", "a", "foobar")
+/// let old: Option<String> = node.call_lua("db2", "@sdb", &("SET", "a", "foobar")).await?;
+/// let handle = node.query("db2", "sdb").await?; // cluster.query
+/// node.send_lua("db2", handle, &("PING", "hello")).await?;
+/// # let _ = old; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").finish_non_exhaustive()
+    }
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node::new(ClusterConfig::new())
+    }
+}
+
+impl Node {
+    /// A node with `config` and default settings.
+    pub fn new(config: ClusterConfig) -> Node {
+        NodeBuilder::default().config(config).build()
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> NodeBuilder {
+        NodeBuilder::default()
+    }
+
+    /// Replaces the node map (`cluster.reload`). A node whose address changed is
+    /// reconnected on its next call (calls in flight on the old connection fail with
+    /// [`CallError::ConnectionLost`]); a node set down closes its connection (calls in
+    /// flight and later calls fail with [`CallError::NodeDown`]); a node no longer in
+    /// the map fails with [`CallError::UnknownNode`]. Session counters continue.
+    pub fn reload(&self, config: ClusterConfig) {
+        let mut nodes = self.inner.nodes.write().unwrap_or_else(|e| e.into_inner());
+        for (name, channel) in &nodes.channels {
+            channel.retarget(target_of(&config, name));
+        }
+        nodes.config = config;
+    }
+
+    /// The node map in force.
+    pub fn config(&self) -> ClusterConfig {
+        self.inner
+            .nodes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .clone()
+    }
+
+    /// Listens for other nodes (`cluster.open`): `target` is a node name of the config
+    /// (listen on its address), a `host:port`, or a port number (on `0.0.0.0`).
+    /// Returns the bound address (useful with port 0). The listener runs until the
+    /// node is shut down or dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] when the name is down, the target is not understood, or binding
+    /// fails.
+    pub async fn open(&self, target: &str) -> Result<SocketAddr, OpenError> {
+        let address = {
+            let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+            match nodes.config.address(target) {
+                Some(Some(a)) => a.to_owned(),
+                Some(None) => return Err(OpenError::NodeDown(target.to_owned())),
+                None if !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("0.0.0.0:{target}")
+                }
+                None if target.contains(':') => target.to_owned(),
+                None => return Err(OpenError::BadTarget(target.to_owned())),
+            }
+        };
+        if *self.inner.shutdown.borrow() {
+            return Err(OpenError::Shutdown);
+        }
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|source| OpenError::Bind {
+                address: address.clone(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| OpenError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let ctx = Arc::new(ServerCtx {
+            registry: self.inner.registry.clone(),
+            opts: self.inner.opts.clone(),
+            shutdown: self.inner.shutdown.subscribe(),
+            connections: Arc::new(Semaphore::new(self.inner.opts.max_connections)),
+        });
+        let span = tracing::info_span!("cluster.listen", addr = %local);
+        tracing::info!(parent: &span, "listening");
+        let task = tokio::spawn(accept_loop(listener, ctx).instrument(span));
+        self.inner
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task.abort_handle());
+        Ok(local)
+    }
+
+    /// Registers `service` (`cluster.register`): reachable as `@name` (and by
+    /// [`query`](Self::query) of `name`), `.name`, plain `name`, and the returned
+    /// handle. A leading `@` or `.` in `name` is ignored; an empty name registers the
+    /// handle only. A name already taken now points to this service.
+    pub fn register(&self, name: &str, service: impl Service) -> u32 {
+        self.inner.registry.register(name, true, Arc::new(service))
+    }
+
+    /// Registers `service` under a chosen `handle` (e.g. to keep the handles a skynet
+    /// node had), with an optional name as [`register`](Self::register) does.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError`] for handle 0, a handle in use, or a bad name.
+    pub fn register_at(
+        &self,
+        handle: u32,
+        name: Option<&str>,
+        service: impl Service,
+    ) -> Result<u32, RegisterError> {
+        self.inner
+            .registry
+            .register_at(handle, name, true, Arc::new(service))
+    }
+
+    /// Registers `service` reachable only by handle, `.name` and plain `name` — not as
+    /// `@name` and not by queries (a skynet service named with `skynet.name` but not
+    /// `cluster.register`).
+    pub fn register_local(&self, name: &str, service: impl Service) -> u32 {
+        self.inner.registry.register(name, false, Arc::new(service))
+    }
+
+    /// Removes a registered service and its names; `true` when there was one.
+    pub fn unregister(&self, handle: u32) -> bool {
+        self.inner.registry.unregister(handle)
+    }
+
+    fn channel(&self, node: &str) -> Result<Arc<Channel>, CallError> {
+        {
+            let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = nodes.channels.get(node) {
+                return Ok(c.clone());
+            }
+            if nodes.config.address(node).is_none() {
+                return Err(CallError::UnknownNode(node.to_owned()));
+            }
+        }
+        let mut nodes = self.inner.nodes.write().unwrap_or_else(|e| e.into_inner());
+        let target = target_of(&nodes.config, node);
+        let opts = self.inner.opts.clone();
+        let c = nodes
+            .channels
+            .entry(node.to_owned())
+            .or_insert_with(|| Arc::new(Channel::new(node, target, opts)));
+        Ok(c.clone())
+    }
+
+    /// Calls `address` on `node` with a lua-seri `payload` (`cluster.call` with
+    /// pre-packed arguments) and returns the reply payload.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`]: an error reply ([`CallError::Remote`]), the timeout, the node
+    /// absent / down / unreachable, the connection lost, a bad address.
+    pub async fn call(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        payload: Bytes,
+    ) -> Result<Bytes, CallError> {
+        self.call_with(node, address, payload, &CallOptions::default())
+            .await
+    }
+
+    /// [`call`](Self::call) with per-call options (timeout, trace tag).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_with(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        payload: Bytes,
+        options: &CallOptions,
+    ) -> Result<Bytes, CallError> {
+        let address = address.into();
+        address.validate()?;
+        let channel = self.channel(node)?;
+        let span =
+            tracing::debug_span!("cluster.call", node, %address, session = channel.next_session());
+        let fut = channel
+            .call(address.as_wire(), &payload, options.trace.as_deref())
+            .instrument(span);
+        match options.timeout.or(self.inner.opts.call_timeout) {
+            Some(d) => tokio::time::timeout(d, fut)
+                .await
+                .unwrap_or(Err(CallError::Timeout)),
+            None => fut.await,
+        }
+    }
+
+    /// Pushes to `address` on `node` (`cluster.send`): no reply; returns once the
+    /// frames are queued on the connection.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call), except [`CallError::Remote`].
+    pub async fn send(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        payload: Bytes,
+    ) -> Result<(), CallError> {
+        self.send_with(node, address, payload, &CallOptions::default())
+            .await
+    }
+
+    /// [`send`](Self::send) with per-call options (timeout for connecting, trace
+    /// tag).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub async fn send_with(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        payload: Bytes,
+        options: &CallOptions,
+    ) -> Result<(), CallError> {
+        let address = address.into();
+        address.validate()?;
+        let channel = self.channel(node)?;
+        let fut = channel.send(address.as_wire(), &payload, options.trace.as_deref());
+        match options.timeout.or(self.inner.opts.call_timeout) {
+            Some(d) => tokio::time::timeout(d, fut)
+                .await
+                .unwrap_or(Err(CallError::Timeout)),
+            None => fut.await,
+        }
+    }
+
+    /// The handle `node` registered under `name` (`cluster.query`: a call to address 0
+    /// with `skynet.pack(name)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call); an unknown name is [`CallError::Remote`] with
+    /// `name not found`.
+    pub async fn query(&self, node: &str, name: &str) -> Result<u32, CallError> {
+        let payload = luaseri::to_args(&name)?;
+        let reply = self.call(node, 0u32, Bytes::from(payload)).await?;
+        let (handle,): (u32,) = luaseri::from_args(&reply)?;
+        Ok(handle)
+    }
+
+    /// Calls with serde arguments and reply through lua-seri: `args` is the argument
+    /// list (a tuple is several arguments, as `skynet.pack(a, b)`), `R` the return
+    /// values (a tuple for several; see [`from_args`](crate::from_args)).
+    ///
+    /// ```no_run
+    /// # async fn demo(node: skynet_cluster::Node) -> Result<(), skynet_cluster::CallError> {
+    /// let v: Option<String> = node.call_lua("db", "@sdb", &("GET", "a")).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call), plus [`CallError::Encode`] / [`CallError::Decode`].
+    pub async fn call_lua<A, R>(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        args: &A,
+    ) -> Result<R, CallError>
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let payload = luaseri::to_args(args)?;
+        let reply = self.call(node, address, Bytes::from(payload)).await?;
+        Ok(luaseri::from_args(&reply)?)
+    }
+
+    /// Pushes serde arguments packed with lua-seri.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send), plus [`CallError::Encode`].
+    pub async fn send_lua<A: Serialize + ?Sized>(
+        &self,
+        node: &str,
+        address: impl Into<Address>,
+        args: &A,
+    ) -> Result<(), CallError> {
+        let payload = luaseri::to_args(args)?;
+        self.send(node, address, Bytes::from(payload)).await
+    }
+
+    /// Calls to `node` waiting for their reply right now (0 for an unknown node): a
+    /// gauge for monitoring; a cancelled or timed-out call is no longer counted.
+    pub fn pending_calls(&self, node: &str) -> usize {
+        let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+        nodes.channels.get(node).map_or(0, |c| c.pending_calls())
+    }
+
+    /// Stops the listeners, closes every connection (accepted and outgoing; pending
+    /// calls fail with [`CallError::Shutdown`]). Later calls fail, later `open`s too.
+    pub fn shutdown(&self) {
+        let _ = self.inner.shutdown.send(true);
+        for l in self
+            .inner
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            l.abort();
+        }
+        let mut nodes = self.inner.nodes.write().unwrap_or_else(|e| e.into_inner());
+        for c in nodes.channels.values() {
+            c.shutdown();
+        }
+        nodes.config = ClusterConfig::new();
+    }
+}
+
+fn target_of(config: &ClusterConfig, name: &str) -> Target {
+    match config.address(name) {
+        Some(Some(a)) => Target::Up(a.to_owned()),
+        Some(None) => Target::Down,
+        None => Target::Absent,
+    }
+}

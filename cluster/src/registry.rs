@@ -1,0 +1,171 @@
+//! The services of a node and how a request's address finds one: numeric handles,
+//! names registered for the cluster (`@name`, answering name queries), and local
+//! names (`.name`, plain `name`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::address::{parse_hex_handle, MAX_NAME_LEN};
+use crate::error::RegisterError;
+use crate::frame::WireAddress;
+use crate::reassembly::INVALID_NAME;
+use crate::service::Service;
+
+/// The error text for an unknown handle or local name. skynet's text is
+/// `<path>/skynet.lua:747: call to invalid address`; the Lua location is left out.
+pub const INVALID_ADDRESS: &str = "call to invalid address";
+/// The error text for a query of a name that is not registered.
+pub const NAME_NOT_FOUND: &str = "name not found";
+
+/// What an address resolves to.
+pub(crate) enum Resolved {
+    /// Address 0: a name query.
+    Query,
+    /// A service and its handle.
+    Service(u32, Arc<dyn Service>),
+    /// Nothing: answer with `text`; `answer_push` says whether a push is answered too
+    /// (the reference answers a push to an unknown `@name`, not to other addresses).
+    Missing {
+        text: &'static str,
+        answer_push: bool,
+    },
+}
+
+#[derive(Default)]
+struct Maps {
+    next_handle: u32,
+    services: HashMap<u32, Arc<dyn Service>>,
+    /// `name` → handle, for `.name` and plain `name`.
+    local: HashMap<String, u32>,
+    /// `name` → handle, for `@name` and name queries.
+    cluster: HashMap<String, u32>,
+}
+
+/// The service table of a node (cheap to share).
+#[derive(Default)]
+pub(crate) struct Registry {
+    maps: RwLock<Maps>,
+}
+
+impl Registry {
+    fn read(&self) -> RwLockReadGuard<'_, Maps> {
+        self.maps.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Maps> {
+        self.maps.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers `service` under a new handle; `name` (a leading `@` or `.` removed)
+    /// for `.name` and `name` unless empty, and for `@name` when `cluster`.
+    pub(crate) fn register(&self, name: &str, cluster: bool, service: Arc<dyn Service>) -> u32 {
+        let mut m = self.write();
+        let mut h = m.next_handle.max(1);
+        while m.services.contains_key(&h) {
+            h = h.checked_add(1).unwrap_or(1);
+        }
+        m.next_handle = h.checked_add(1).unwrap_or(1);
+        let name = strip_prefix(name);
+        Self::insert(&mut m, h, name, cluster, service);
+        h
+    }
+
+    /// Registers `service` under `handle`.
+    pub(crate) fn register_at(
+        &self,
+        handle: u32,
+        name: Option<&str>,
+        cluster: bool,
+        service: Arc<dyn Service>,
+    ) -> Result<u32, RegisterError> {
+        if handle == 0 {
+            return Err(RegisterError::ReservedHandle);
+        }
+        if let Some(n) = name {
+            if n.is_empty() || n.len() >= MAX_NAME_LEN || n.starts_with(['@', '.']) {
+                return Err(RegisterError::BadName(n.to_owned()));
+            }
+        }
+        let mut m = self.write();
+        if m.services.contains_key(&handle) {
+            return Err(RegisterError::HandleInUse(handle));
+        }
+        Self::insert(&mut m, handle, name.unwrap_or(""), cluster, service);
+        Ok(handle)
+    }
+
+    fn insert(m: &mut Maps, handle: u32, name: &str, cluster: bool, service: Arc<dyn Service>) {
+        m.services.insert(handle, service);
+        // A name longer than 254 bytes could not be called as `@name`.
+        if !name.is_empty() && name.len() < MAX_NAME_LEN {
+            m.local.insert(name.to_owned(), handle);
+            if cluster {
+                m.cluster.insert(name.to_owned(), handle);
+            }
+        }
+    }
+
+    /// Removes the service of `handle` and its names; `true` when there was one.
+    pub(crate) fn unregister(&self, handle: u32) -> bool {
+        let mut m = self.write();
+        let found = m.services.remove(&handle).is_some();
+        m.local.retain(|_, h| *h != handle);
+        m.cluster.retain(|_, h| *h != handle);
+        found
+    }
+
+    /// The handle registered for the cluster under `name` (what a query answers).
+    pub(crate) fn query(&self, name: &[u8]) -> Option<u32> {
+        let name = std::str::from_utf8(name).ok()?;
+        self.read().cluster.get(name).copied()
+    }
+
+    /// Resolves a request's address.
+    pub(crate) fn resolve(&self, address: &WireAddress) -> Resolved {
+        let m = self.read();
+        let missing = Resolved::Missing {
+            text: INVALID_ADDRESS,
+            answer_push: false,
+        };
+        let handle = match address {
+            WireAddress::Handle(0) => return Resolved::Query,
+            WireAddress::Handle(h) => Some(*h),
+            WireAddress::Name(bytes) => {
+                let Ok(name) = std::str::from_utf8(bytes) else {
+                    return if bytes.first() == Some(&b'@') {
+                        Resolved::Missing {
+                            text: INVALID_NAME,
+                            answer_push: true,
+                        }
+                    } else {
+                        missing
+                    };
+                };
+                if let Some(n) = name.strip_prefix('@') {
+                    match m.cluster.get(n) {
+                        Some(h) => Some(*h),
+                        None => {
+                            return Resolved::Missing {
+                                text: INVALID_NAME,
+                                answer_push: true,
+                            }
+                        }
+                    }
+                } else if let Some(hex) = name.strip_prefix(':') {
+                    // skynet reads ":0000000a" as a handle.
+                    parse_hex_handle(hex)
+                } else {
+                    m.local.get(name.strip_prefix('.').unwrap_or(name)).copied()
+                }
+            }
+        };
+        match handle.and_then(|h| m.services.get(&h).map(|s| (h, s.clone()))) {
+            Some((h, s)) => Resolved::Service(h, s),
+            None => missing,
+        }
+    }
+}
+
+fn strip_prefix(name: &str) -> &str {
+    name.strip_prefix(['@', '.']).unwrap_or(name)
+}

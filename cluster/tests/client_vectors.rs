@@ -1,0 +1,332 @@
+//! The Rust client against recorded skynet servers: a stand-in server plays back
+//! what skynet's node sent, and checks that the Rust node writes, byte for byte, what
+//! skynet's caller wrote (frames, split, session numbers, trace frame), and gets the
+//! recorded replies (multi-part reassembly, error replies, replies for sessions
+//! nobody waits for ignored).
+//!
+//! Each exchange made by `cluster.call` / `cluster.send` / `cluster.query` is driven
+//! from its recorded requests (address, payload, push or call, trace tag), issued in
+//! order without waiting, as the recorded coroutines did. The `raw_` exchanges are
+//! hand-made frames, not a sender's (the listener replay covers them);
+//! `reload_changenode` and `node_down_false` are driven by hand.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{exchanges, to_hex, Event, Exchange, Failures};
+use skynet_cluster::frame::{RequestFrame, ResponseFrame, WireAddress};
+use skynet_cluster::reassembly::{
+    Inbound, Outcome, RequestAssembler, ResponseAssembler, ResponseEvent,
+};
+use skynet_cluster::{Address, CallError, CallOptions, ClusterConfig, Node};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+
+/// What the stand-in does on one connection.
+#[derive(Clone, Debug)]
+enum Step {
+    Expect(Vec<u8>),
+    Send(Vec<u8>),
+}
+
+fn script(x: &Exchange, conn: u64) -> Vec<Step> {
+    x.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Frame(f) if f.conn == conn && f.c2s => Some(Step::Expect(f.bytes.clone())),
+            Event::Frame(f) if f.conn == conn => Some(Step::Send(f.bytes.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A listener that runs `scripts[i]` on its i-th accepted connection; mismatches go
+/// to the returned log.
+async fn stand_in(id: String, scripts: Vec<Vec<Step>>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    tokio::spawn(async move {
+        for (n, steps) in scripts.into_iter().enumerate() {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let l = l.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                for (i, step) in steps.iter().enumerate() {
+                    match step {
+                        Step::Expect(want) => {
+                            let mut got = vec![0u8; want.len()];
+                            match timeout(Duration::from_secs(3), s.read_exact(&mut got)).await {
+                                Ok(Ok(_)) if &got == want => {}
+                                Ok(Ok(_)) => {
+                                    let at =
+                                        got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(0);
+                                    let show = |b: &[u8]| to_hex(&b[..b.len().min(40)]);
+                                    l.lock().unwrap().push(format!(
+                                        "{id} conn {} step {i}: wrote {}, skynet wrote {} (first difference at byte {at})",
+                                        n + 1,
+                                        show(&got),
+                                        show(want)
+                                    ));
+                                    return;
+                                }
+                                _ => {
+                                    l.lock().unwrap().push(format!(
+                                        "{id} conn {} step {i}: expected frame never came",
+                                        n + 1
+                                    ));
+                                    return;
+                                }
+                            }
+                        }
+                        Step::Send(bytes) => {
+                            if s.write_all(bytes).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                // Nothing more may come; the connection stays open until the client
+                // goes (or a second passes).
+                let mut extra = [0u8; 64];
+                if let Ok(Ok(k)) = timeout(Duration::from_secs(1), s.read(&mut extra)).await {
+                    if k > 0 {
+                        l.lock().unwrap().push(format!(
+                            "{id} conn {}: unexpected bytes {}",
+                            n + 1,
+                            to_hex(&extra[..k])
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    (addr, log)
+}
+
+/// One recorded request as the driver replays it.
+#[derive(Debug, Clone)]
+struct Req {
+    address: Address,
+    session: u32,
+    push: bool,
+    payload: Bytes,
+    trace: Option<Bytes>,
+}
+
+fn requests(x: &Exchange, conn: u64) -> Vec<Req> {
+    let mut asm = RequestAssembler::default();
+    let mut out = Vec::new();
+    for f in x.frames().filter(|f| f.c2s && f.conn == conn) {
+        let frame = RequestFrame::decode(Bytes::copy_from_slice(&f.bytes[2..])).expect("decodes");
+        if let Ok(Some(Inbound::Request(r))) = asm.handle(frame) {
+            let address = match &r.address {
+                WireAddress::Handle(h) => Address::Handle(*h),
+                WireAddress::Name(n) => {
+                    Address::Name(String::from_utf8(n.to_vec()).expect("utf8 name"))
+                }
+            };
+            out.push(Req {
+                address,
+                session: r.session,
+                push: r.push,
+                payload: r.payload,
+                trace: r.trace,
+            });
+        }
+    }
+    out
+}
+
+/// The recorded replies of one connection by session.
+fn replies(x: &Exchange, conn: u64) -> HashMap<u32, Outcome> {
+    let mut asm = ResponseAssembler::default();
+    let mut out = HashMap::new();
+    for f in x.frames().filter(|f| !f.c2s && f.conn == conn) {
+        let frame = ResponseFrame::decode(Bytes::copy_from_slice(&f.bytes[2..])).expect("decodes");
+        if let Ok(Some(ResponseEvent::Complete { session, outcome })) = asm.handle(frame, |_| true)
+        {
+            out.insert(session, outcome);
+        }
+    }
+    out
+}
+
+fn check_reply(
+    id: &str,
+    req: &Req,
+    r: &Result<Bytes, CallError>,
+    want: Option<&Outcome>,
+    fails: &mut Failures,
+) {
+    let ok = match (r, want) {
+        (Ok(p), Some(Outcome::Ok(w))) => p == w,
+        (Err(CallError::Remote(t)), Some(Outcome::Error(w))) => t.as_bytes() == &w[..],
+        (Err(CallError::Timeout), None) => true,
+        _ => false,
+    };
+    fails.check(ok, || {
+        format!(
+            "{id} session {}: got {r:?}, skynet's reply was {want:?}",
+            req.session
+        )
+    });
+}
+
+async fn drive(x: &Exchange, fails: &mut Failures) {
+    let (addr, log) = stand_in(x.id.clone(), vec![script(x, 1)]).await;
+    let node = Node::new(ClusterConfig::new().with_node("n", addr));
+    let reqs = requests(x, 1);
+    let want = replies(x, 1);
+    // Issue every request in recorded order without waiting (current-thread runtime:
+    // tasks start in spawn order, so sessions are taken in that order).
+    let mut tasks = Vec::new();
+    for r in reqs {
+        let node = node.clone();
+        let waits = r.push || want.contains_key(&r.session);
+        let mut opts = CallOptions::new().timeout(if waits {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_millis(300)
+        });
+        opts.trace = r.trace.clone();
+        tasks.push(tokio::spawn(async move {
+            let res = if r.push {
+                node.send_with("n", r.address.clone(), r.payload.clone(), &opts)
+                    .await
+                    .map(|()| Bytes::new())
+            } else {
+                node.call_with("n", r.address.clone(), r.payload.clone(), &opts)
+                    .await
+            };
+            (r, res)
+        }));
+        tokio::task::yield_now().await;
+    }
+    for t in tasks {
+        let (r, res) = t.await.expect("task");
+        if r.push {
+            fails.check(res.is_ok(), || format!("{}: push failed: {res:?}", x.id));
+        } else {
+            check_reply(&x.id, &r, &res, want.get(&r.session), fails);
+        }
+    }
+    // Let the stand-in check for stray bytes, then close.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    node.shutdown();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    fails.0.extend(log.lock().unwrap().drain(..));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_rust_client_writes_what_skynet_wrote() {
+    timeout(common::TEST_LIMIT, async {
+        let mut fails = Failures::default();
+        let mut driven = 0;
+        for x in exchanges() {
+            if x.id.starts_with("raw_") || x.id == "reload_changenode" || x.id == "node_down_false"
+            {
+                continue;
+            }
+            assert_eq!(x.conns(), vec![1], "{}", x.id);
+            drive(&x, &mut fails).await;
+            driven += 1;
+        }
+        assert_eq!(driven, 38);
+        fails.finish("client replay");
+    })
+    .await
+    .expect("test took too long");
+}
+
+fn find(id: &str) -> Exchange {
+    exchanges()
+        .into_iter()
+        .find(|x| x.id == id)
+        .expect("exchange")
+}
+
+async fn call(node: &Node, payload: &Req) -> Result<Bytes, CallError> {
+    node.call("n", payload.address.clone(), payload.payload.clone())
+        .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn reload_to_a_new_address_as_skynet_does() {
+    timeout(common::TEST_LIMIT, async {
+        let x = find("reload_changenode");
+        let (a, log_a) = stand_in(x.id.clone(), vec![script(&x, 1)]).await;
+        let (b, log_b) = stand_in(x.id.clone(), vec![script(&x, 2)]).await;
+        let node = Node::new(ClusterConfig::new().with_node("n", a));
+        let r1 = &requests(&x, 1)[0];
+        let r2 = &requests(&x, 2)[0];
+        let mut fails = Failures::default();
+        check_reply(
+            &x.id,
+            r1,
+            &call(&node, r1).await,
+            replies(&x, 1).get(&1),
+            &mut fails,
+        );
+        node.reload(ClusterConfig::new().with_node("n", b));
+        check_reply(
+            &x.id,
+            r2,
+            &call(&node, r2).await,
+            replies(&x, 2).get(&2),
+            &mut fails,
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        fails.0.extend(log_a.lock().unwrap().drain(..));
+        fails.0.extend(log_b.lock().unwrap().drain(..));
+        fails.finish("reload_changenode");
+    })
+    .await
+    .expect("test took too long");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn node_down_and_back_as_skynet_does() {
+    timeout(common::TEST_LIMIT, async {
+        let x = find("node_down_false");
+        let (a, log) = stand_in(x.id.clone(), vec![script(&x, 1), script(&x, 2)]).await;
+        let node = Node::new(ClusterConfig::new().with_node("n", a.clone()));
+        let r1 = &requests(&x, 1)[0];
+        let r3 = &requests(&x, 2)[0];
+        let mut fails = Failures::default();
+        check_reply(
+            &x.id,
+            r1,
+            &call(&node, r1).await,
+            replies(&x, 1).get(&1),
+            &mut fails,
+        );
+        node.reload(ClusterConfig::new().with_down("n"));
+        let down = node.call_lua::<_, String>("n", "@echo", &"down").await;
+        fails.check(matches!(down, Err(CallError::NodeDown(_))), || {
+            format!("down call: {down:?}")
+        });
+        node.reload(ClusterConfig::new().with_node("n", a));
+        // Session 3: the failed call consumed 2, as in skynet.
+        check_reply(
+            &x.id,
+            r3,
+            &call(&node, r3).await,
+            replies(&x, 2).get(&3),
+            &mut fails,
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        fails.0.extend(log.lock().unwrap().drain(..));
+        fails.finish("node_down_false");
+    })
+    .await
+    .expect("test took too long");
+}
