@@ -471,6 +471,14 @@ impl Channel {
         Ok(())
     }
 
+    /// Waits until what was queued on the current connection was written.
+    pub(crate) async fn flush(&self) {
+        let conn = self.lock().conn.clone();
+        if let Some(c) = conn {
+            c.queue.flushed().await;
+        }
+    }
+
     /// Calls waiting for a reply on the current connection.
     pub(crate) fn pending_calls(&self) -> usize {
         let conn = self.lock().conn.clone();

@@ -550,6 +550,18 @@ impl Node {
         self.send(node, address, Bytes::from(payload)).await
     }
 
+    /// Waits until every frame queued for `node` so far (pushes included) was written
+    /// to its socket: before exiting a program that only sent pushes.
+    pub async fn flush(&self, node: &str) {
+        let channel = {
+            let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+            nodes.channels.get(node).cloned()
+        };
+        if let Some(c) = channel {
+            c.flush().await;
+        }
+    }
+
     /// Calls to `node` waiting for their reply right now (0 for an unknown node): a
     /// gauge for monitoring; a cancelled or timed-out call is no longer counted.
     pub fn pending_calls(&self, node: &str) -> usize {

@@ -1,0 +1,179 @@
+//! `skynet-cluster bench`: calls a service in a loop with N calls in flight and
+//! reports calls/s and latency percentiles.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Args;
+use skynet_cluster::luaseri::{pack, LuaValue};
+use skynet_cluster::Address;
+
+use super::call::describe;
+use super::node_args::{runtime, ClusterArgs};
+
+/// `bench NODE ADDRESS --concurrency N --duration SECS --payload BYTES`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// The cluster node to call.
+    node: String,
+    /// The service to call (an echo: @echo, @rawecho; any service answering one string).
+    address: String,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Seconds of calls before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// The argument: one Lua string of this many bytes (the request payload is that
+    /// plus its 1 to 5 bytes of lua-seri header).
+    #[arg(long, default_value_t = 10)]
+    payload: usize,
+    /// Check that each reply equals the request payload (an echo service).
+    #[arg(long)]
+    check: bool,
+    /// Tokio worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one task measured.
+#[derive(Default)]
+struct Tally {
+    latencies_ns: Vec<u64>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl BenchArgs {
+    /// Runs the benchmark and prints the result.
+    pub fn run(self) -> Result<(), String> {
+        self.cluster.check_node(&self.node)?;
+        let address: Address = self.address.parse().map_err(|e| format!("address: {e}"))?;
+        let secs = |v: f64, what: &str| {
+            Duration::try_from_secs_f64(v).map_err(|_| format!("--{what} {v}: expected seconds"))
+        };
+        let duration = secs(self.duration, "duration")?;
+        let warmup = secs(self.warmup, "warmup")?;
+        if self.concurrency == 0 {
+            return Err("--concurrency must be at least 1".into());
+        }
+        let payload = Bytes::from(
+            pack(&[LuaValue::String(vec![b'x'; self.payload])])
+                .map_err(|e| format!("cannot pack the payload: {e}"))?,
+        );
+        let node = self.cluster.node()?;
+        let rt = runtime(self.threads)?;
+        let (tallies, elapsed) = rt.block_on(async {
+            // One call first: connect, and fail early on a bad address.
+            node.call(&self.node, address.clone(), payload.clone())
+                .await
+                .map_err(|e| format!("first call failed: {}", describe(e)))?;
+            let start = Instant::now();
+            let measure_from = start + warmup;
+            let end = measure_from + duration;
+            let tasks: Vec<_> = (0..self.concurrency)
+                .map(|_| {
+                    let node = node.clone();
+                    let name = self.node.clone();
+                    let address = address.clone();
+                    let payload = payload.clone();
+                    let check = self.check;
+                    tokio::spawn(async move {
+                        let mut t = Tally::default();
+                        loop {
+                            let t0 = Instant::now();
+                            if t0 >= end {
+                                break;
+                            }
+                            let r = node.call(&name, address.clone(), payload.clone()).await;
+                            let t1 = Instant::now();
+                            if t0 < measure_from {
+                                continue;
+                            }
+                            match r {
+                                Ok(reply) if !check || reply == payload => {
+                                    t.latencies_ns.push((t1 - t0).as_nanos() as u64);
+                                }
+                                Ok(_) => {
+                                    t.errors += 1;
+                                    t.first_error.get_or_insert_with(|| {
+                                        "reply differs from the request".into()
+                                    });
+                                }
+                                Err(e) => {
+                                    t.errors += 1;
+                                    t.first_error.get_or_insert_with(|| describe(e));
+                                }
+                            }
+                        }
+                        t
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            for task in tasks {
+                all.push(task.await.map_err(|e| format!("bench task failed: {e}"))?);
+            }
+            Ok::<_, String>((all, duration))
+        })?;
+        let mut lat: Vec<u64> = tallies
+            .iter()
+            .flat_map(|t| t.latencies_ns.iter().copied())
+            .collect();
+        lat.sort_unstable();
+        let errors: u64 = tallies.iter().map(|t| t.errors).sum();
+        let calls = lat.len() as u64;
+        let rate = calls as f64 / elapsed.as_secs_f64();
+        let pct = |p: f64| -> f64 {
+            if lat.is_empty() {
+                return 0.0;
+            }
+            let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
+            lat[i] as f64 / 1000.0
+        };
+        let mean = if lat.is_empty() {
+            0.0
+        } else {
+            lat.iter().sum::<u64>() as f64 / lat.len() as f64 / 1000.0
+        };
+        if self.json {
+            let v = serde_json::json!({
+                "node": self.node, "address": self.address, "concurrency": self.concurrency,
+                "payload": self.payload, "seconds": elapsed.as_secs_f64(), "calls": calls,
+                "errors": errors, "calls_per_sec": rate.round(),
+                "mean_us": mean, "p50_us": pct(0.50), "p99_us": pct(0.99), "p999_us": pct(0.999),
+                "max_us": lat.last().map_or(0.0, |&m| m as f64 / 1000.0),
+            });
+            println!("{v}");
+        } else {
+            println!(
+                "{} {} concurrency {} payload {} B: {calls} calls in {:.1} s = {:.0} calls/s; latency mean {:.1} µs, p50 {:.1} µs, p99 {:.1} µs, p999 {:.1} µs; errors {errors}",
+                self.node,
+                self.address,
+                self.concurrency,
+                self.payload,
+                elapsed.as_secs_f64(),
+                rate,
+                mean,
+                pct(0.50),
+                pct(0.99),
+                pct(0.999),
+            );
+        }
+        if let Some(e) = tallies.iter().find_map(|t| t.first_error.clone()) {
+            eprintln!("first error: {e}");
+        }
+        if errors > 0 && calls == 0 {
+            return Err("every call failed".into());
+        }
+        Ok(())
+    }
+}

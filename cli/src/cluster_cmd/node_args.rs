@@ -1,0 +1,122 @@
+//! What every networked `skynet-cluster` subcommand shares: the node map
+//! (`--cluster NAME=HOST:PORT,...` and/or `--config clustername.lua`), the call
+//! timeout, the tokio runtime, and the JSON arguments of a call.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use skynet_cluster::luaseri::json::from_json;
+use skynet_cluster::luaseri::LuaValue;
+use skynet_cluster::{ClusterConfig, Node};
+use sproto_cli::io::parse_json;
+
+/// `--cluster`, `--config`, `--timeout`.
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Cluster nodes: NAME=HOST:PORT[,NAME=HOST:PORT...] (NAME=false: down). Repeatable.
+    #[arg(long = "cluster", value_name = "NAME=HOST:PORT[,...]")]
+    pub cluster: Vec<String>,
+    /// A skynet clustername.lua file with more nodes (--cluster entries win).
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Seconds a call may wait for its reply (connecting included).
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+}
+
+impl ClusterArgs {
+    /// The node map from `--config` then `--cluster`.
+    pub fn config(&self) -> Result<ClusterConfig, String> {
+        let mut cfg = match &self.config {
+            Some(path) => ClusterConfig::load(path).map_err(|e| e.to_string())?,
+            None => ClusterConfig::new(),
+        };
+        for item in &self.cluster {
+            let more: ClusterConfig = item.parse().map_err(|e| format!("--cluster: {e}"))?;
+            cfg.merge(more);
+        }
+        Ok(cfg)
+    }
+
+    /// The call timeout.
+    pub fn timeout(&self) -> Result<Duration, String> {
+        Duration::try_from_secs_f64(self.timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!(
+                    "--timeout {}: expected a positive number of seconds",
+                    self.timeout
+                )
+            })
+    }
+
+    /// A node with this map and timeout.
+    pub fn node(&self) -> Result<Node, String> {
+        Ok(Node::builder()
+            .config(self.config()?)
+            .call_timeout(Some(self.timeout()?))
+            .build())
+    }
+
+    /// Checks that `node` is in the map, for a clear message before connecting.
+    pub fn check_node(&self, node: &str) -> Result<(), String> {
+        match self.config()?.address(node) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "cluster node [{node}] is not in the cluster config (give --cluster {node}=HOST:PORT)"
+            )),
+        }
+    }
+}
+
+/// A tokio runtime with `threads` workers (0 = one per core).
+pub fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, String> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if threads > 0 {
+        b.worker_threads(threads);
+    }
+    b.enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the tokio runtime: {e}"))
+}
+
+/// Reads each argument as one JSON value in the vectors' convention.
+pub fn json_args(args: &[String]) -> Result<Vec<LuaValue>, String> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let v = parse_json(a).map_err(|e| {
+                format!(
+                    "argument {} ({a:?}): {e} (each argument is one JSON value: \"text\", {{\"$int\": \"1\"}}, ...)",
+                    i + 1
+                )
+            })?;
+            from_json(&v).map_err(|e| format!("argument {} ({a:?}): {e}", i + 1))
+        })
+        .collect()
+}
+
+/// Sets up `tracing` output on stderr at `level` (off, error, warn, info, debug,
+/// trace).
+pub fn init_logs(level: &str) -> Result<(), String> {
+    let level = match level {
+        "off" => return Ok(()),
+        "error" => tracing::Level::ERROR,
+        "warn" => tracing::Level::WARN,
+        "info" => tracing::Level::INFO,
+        "debug" => tracing::Level::DEBUG,
+        "trace" => tracing::Level::TRACE,
+        other => {
+            return Err(format!(
+                "--log {other}: expected off, error, warn, info, debug or trace"
+            ))
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|e| format!("cannot set up logging: {e}"))
+}

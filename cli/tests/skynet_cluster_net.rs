@@ -1,0 +1,210 @@
+//! `skynet-cluster serve` / `call` / `send` / `query` / `bench` end to end on
+//! 127.0.0.1: a served node, calls from separate processes, error exits, and the
+//! shutdown through `admin`. Every child is killed if it outlives the test.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_skynet-cluster");
+
+/// A `serve` child, killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Server {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--name",
+            "rs",
+            "--listen",
+            "127.0.0.1:0",
+            "--threads",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Server { child, addr }
+}
+
+/// Runs a command with a time bound.
+fn run(args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).trim().to_owned()
+}
+
+#[test]
+fn call_send_query_bench_against_serve() {
+    let s = serve();
+    let cluster = format!("rs={}", s.addr);
+    let call = |args: &[&str]| {
+        let mut a = vec!["call", "--cluster", &cluster, "rs"];
+        a.extend_from_slice(args);
+        run(&a)
+    };
+
+    let out = call(&["@sdb", r#""SET""#, r#""k""#, r#""v1""#]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "[null]");
+    let out = call(&[".sdb", r#""GET""#, r#""k""#]);
+    assert_eq!(text(&out.stdout), r#"["v1"]"#);
+    let out = call(&["10", r#""GET""#, r#""k""#]);
+    assert_eq!(text(&out.stdout), r#"["v1"]"#);
+
+    // An error reply: exit 1, its text on stderr.
+    let out = call(&["@sdb", r#""NOCMD""#]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "Unknown command NOCMD");
+    assert!(out.stdout.is_empty());
+    let out = call(&["@nosuch"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), "Invalid name".to_owned())
+    );
+
+    // Values in the convention both ways.
+    let out = call(&[
+        "@echo",
+        r#"{"$int":"-5"}"#,
+        "1.5",
+        r#"{"$bin":"ff00"}"#,
+        "[1,2]",
+        "null",
+    ]);
+    assert_eq!(
+        text(&out.stdout),
+        r#"[{"$int":"-5"},{"$f64":"1.5","bits":"3ff8000000000000"},{"$bin":"ff00"},{"$table":{"array":[{"$int":"1"},{"$int":"2"}],"hash":[]}},null]"#
+    );
+    let out = call(&["@echo", "{not json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("argument 1"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // send + query.
+    let _ = call(&["@counter", r#""reset""#]);
+    for _ in 0..3 {
+        let out = run(&["send", "--cluster", &cluster, "rs", "@counter", r#""hit""#]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(
+        text(&call(&["@counter", r#""get""#]).stdout),
+        r#"[{"$int":"3"}]"#
+    );
+    let out = run(&["query", "--cluster", &cluster, "rs", "counter"]);
+    assert_eq!(text(&out.stdout), "15");
+    let out = run(&["query", "--cluster", &cluster, "rs", "nosuch"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), "name not found".to_owned())
+    );
+
+    // Unknown node, unreachable node.
+    let out = run(&["call", "--cluster", &cluster, "other", "@echo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("[other]"));
+
+    // bench, briefly.
+    let out = run(&[
+        "bench",
+        "--cluster",
+        &cluster,
+        "rs",
+        "@echo",
+        "--concurrency",
+        "4",
+        "--duration",
+        "0.3",
+        "--warmup",
+        "0.1",
+        "--payload",
+        "100",
+        "--check",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bench JSON");
+    assert!(v["calls"].as_u64().unwrap_or(0) > 0, "{v}");
+    assert_eq!(v["errors"], 0);
+
+    // admin shutdown: the server exits by itself.
+    let out = call(&["@admin", r#""shutdown""#]);
+    assert_eq!(text(&out.stdout), "[true]");
+    let mut s = s;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = s.child.try_wait().expect("wait") {
+            assert!(status.success());
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not exit after shutdown"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn serve_and_call_refuse_bad_arguments() {
+    let out = run(&["serve", "--name", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--listen"));
+    let out = run(&["call", "--cluster", "x", "x", "@echo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--cluster"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["call", "--cluster", "x=127.0.0.1:1", "x", ""]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("address"),
+        "{}",
+        text(&out.stderr)
+    );
+}
