@@ -56,7 +56,15 @@ mod net;
 pub mod reassembly;
 mod registry;
 pub mod service;
+mod service_support;
 pub mod session;
+mod sproto_arg;
+
+/// Support for the code `#[service]` generates; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::service_support::*;
+}
 
 pub use address::{AddrRef, Address, AddressError};
 pub use config::{ClusterConfig, ConfigError};
@@ -70,3 +78,6 @@ pub use service::{
     reply_lua, service_fn, Reply, Request, Service, ServiceError, ServiceFn, ServiceFuture,
 };
 pub use session::SessionCounter;
+pub use sproto_arg::SprotoArg;
+/// Makes a trait of async methods a cluster service: see [`sproto_derive::service`].
+pub use sproto_derive::service;

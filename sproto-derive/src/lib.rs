@@ -18,6 +18,7 @@
 
 mod internals;
 mod message;
+mod service;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
@@ -42,5 +43,26 @@ pub fn derive_sproto(input: TokenStream) -> TokenStream {
         (Ok(()), Some(c)) => message::expand(&c).into(),
         (Err(e), _) => e.to_compile_error().into(),
         (Ok(()), None) => TokenStream::new(),
+    }
+}
+
+/// Makes a trait of async methods a skynet cluster service (re-exported as
+/// `skynet_cluster::service`).
+///
+/// Generates, next to the trait (whose `async fn`s become `Send` futures):
+/// `{Trait}Client` — `new(node, remote_node, address)`, one `async` method per command
+/// returning `Result<T, CallError>` — and `{Trait}Server<T>` — `new(impl)`, a
+/// `skynet_cluster::Service` to register on a node. Requests are
+/// `skynet.pack(COMMAND, args...)`, replies `skynet.pack(returns...)`: a Lua service
+/// written with `skynet.dispatch("lua", ...)` and `skynet.ret(skynet.pack(...))` calls
+/// and serves the same bytes. Method attributes: `#[skynet(command = "GET")]` (the
+/// command name; default: the method name), `#[skynet(push)]` (sent with
+/// `cluster.send`, no reply).
+#[proc_macro_attribute]
+pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item = parse_macro_input!(input as syn::ItemTrait);
+    match service::service(args.into(), item) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
     }
 }
