@@ -2,7 +2,7 @@
 //! arguments of a request (with errors that name the argument), packing replies, and
 //! the client side's packing and unpacking. Not meant to be used directly.
 
-use bytes::Bytes;
+pub use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -85,9 +85,9 @@ pub fn reply_many<T: Serialize>(values: &T) -> Reply {
         .map_err(|e| ServiceError(format!("cannot pack the reply: {e}")))
 }
 
-/// A request payload: the command and the arguments, as one tuple.
-pub fn request<A: Serialize>(args: &A) -> Result<Bytes, CallError> {
-    Ok(Bytes::from(luaseri::to_args(args)?))
+/// Appends one value to a request payload (the command, then each argument).
+pub fn push_arg<A: Serialize + ?Sized>(payload: &mut Vec<u8>, arg: &A) -> Result<(), CallError> {
+    Ok(luaseri::to_bytes_into(arg, payload)?)
 }
 
 /// One return value from a reply (none at all reads as `nil`).

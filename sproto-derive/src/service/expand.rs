@@ -124,9 +124,21 @@ fn client_method(krate: &TokenStream, m: &Method) -> TokenStream {
         let (name, ty) = (&a.name, &a.ty);
         quote_spanned!(ty.span()=> #name: #ty)
     });
-    let payload = quote! {
-        #krate::__private::request(&(#command, #(&#names,)*))?
-    };
+    // One value after another (`skynet.pack(a, b)` is `pack(a) .. pack(b)`), each
+    // spanned at its argument's type so that a type lacking `Serialize` is reported
+    // there.
+    let pushes = m.args.iter().map(|a| {
+        let (name, ty) = (&a.name, &a.ty);
+        let krate = quote_spanned!(ty.span()=> ::skynet_cluster);
+        quote_spanned!(ty.span()=> #krate::__private::push_arg(&mut payload, &#name)?;)
+    });
+    let payload = quote! {{
+        let mut payload = ::std::vec::Vec::new();
+        #krate::__private::push_arg(&mut payload, #command)?;
+        #(#pushes)*
+        #krate::__private::Bytes::from(payload)
+    }};
+    let _ = &names;
     let doc = if m.push {
         format!("Sends `{command}` (a push: no reply, `cluster.send`).")
     } else {
@@ -174,6 +186,7 @@ fn server_arm(krate: &TokenStream, m: &Method) -> TokenStream {
     let reads = m.args.iter().enumerate().map(|(i, a)| {
         let (name, ty) = (&a.name, &a.ty);
         let label = name.to_string();
+        let krate = quote_spanned!(ty.span()=> ::skynet_cluster);
         quote_spanned! {ty.span()=>
             let #name: #ty = #krate::__private::arg(&args, #i, #command, #label)?;
         }
