@@ -40,8 +40,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Print one JSON object instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print one Markdown table row: | concurrency | payload | calls/s | p50 | p99 | p999 | errors |
+    #[arg(long)]
+    markdown: bool,
 }
 
 /// What one task measured.
@@ -153,6 +156,16 @@ impl BenchArgs {
                 "max_us": lat.last().map_or(0.0, |&m| m as f64 / 1000.0),
             });
             println!("{v}");
+        } else if self.markdown {
+            println!(
+                "| {} | {} B | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs | {errors} |",
+                self.concurrency,
+                self.payload,
+                rate,
+                pct(0.50),
+                pct(0.99),
+                pct(0.999)
+            );
         } else {
             println!(
                 "{} {} concurrency {} payload {} B: {calls} calls in {:.1} s = {:.0} calls/s; latency mean {:.1} µs, p50 {:.1} µs, p99 {:.1} µs, p999 {:.1} µs; errors {errors}",

@@ -388,6 +388,9 @@ impl Node {
     }
 
     fn channel(&self, node: &str) -> Result<Arc<Channel>, CallError> {
+        if *self.inner.shutdown.borrow() {
+            return Err(CallError::Shutdown);
+        }
         {
             let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = nodes.channels.get(node) {
