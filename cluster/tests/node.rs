@@ -689,3 +689,108 @@ async fn config_file_and_open_by_node_name() {
     })
     .await;
 }
+
+/// A stand-in server whose reply depends on the request payload: `ok` → echo,
+/// `short` → a 3-byte response body, `type9` → response type 9, `huge` → a multi-part
+/// reply announcing 4 GiB, `orphan` → a reply for another session, then echo,
+/// `hold` → no reply.
+async fn odd_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = BytesMut::new();
+                let mut asm = RequestAssembler::default();
+                loop {
+                    match s.read_buf(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                    while let Some(body) = take_frame(&mut buf) {
+                        let Ok(f) = RequestFrame::decode(body.freeze()) else {
+                            return;
+                        };
+                        let Ok(Some(Inbound::Request(r))) = asm.handle(f) else {
+                            continue;
+                        };
+                        let mut out = Vec::new();
+                        let session = r.session.to_le_bytes();
+                        match &r.payload[..] {
+                            b"hold" => continue,
+                            b"short" => out.extend_from_slice(b"\x00\x03abc"),
+                            b"type9" => {
+                                out.extend_from_slice(b"\x00\x05");
+                                out.extend_from_slice(&session);
+                                out.push(9);
+                            }
+                            b"huge" => {
+                                out.extend_from_slice(b"\x00\x09");
+                                out.extend_from_slice(&session);
+                                out.push(2);
+                                out.extend_from_slice(&u32::MAX.to_le_bytes());
+                                // Parts of it follow; the client skips them.
+                                out.extend_from_slice(b"\x00\x08");
+                                out.extend_from_slice(&session);
+                                out.extend_from_slice(b"\x03abc");
+                            }
+                            b"orphan" => {
+                                encode_response(&mut out, r.session + 1000, b"nobody").unwrap();
+                                encode_response(&mut out, r.session, b"orphan").unwrap();
+                            }
+                            p => encode_response(&mut out, r.session, p).unwrap(),
+                        }
+                        if s.write_all(&out).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_replies_close_the_connection_and_fail_pending_calls() {
+    bounded(async {
+        let addr = odd_server().await;
+        let c = client(addr);
+        let call = |p: &'static [u8]| c.call("srv", "@x", Bytes::from_static(p));
+        assert_eq!(&call(b"ok").await.unwrap()[..], b"ok");
+        // A reply for a session nobody waits for is ignored.
+        assert_eq!(&call(b"orphan").await.unwrap()[..], b"orphan");
+        // Over the reply size limit: that call fails, the connection stays.
+        let r = call(b"huge").await;
+        assert!(
+            matches!(
+                r,
+                Err(CallError::Frame(
+                    skynet_cluster::FrameError::MessageTooLarge { .. }
+                ))
+            ),
+            "{r:?}"
+        );
+        assert_eq!(&call(b"ok").await.unwrap()[..], b"ok");
+        // Undecodable replies: the connection closes, every pending call fails at once.
+        for bad in [&b"short"[..], b"type9"] {
+            let c2 = c.clone();
+            let held =
+                tokio::spawn(
+                    async move { c2.call("srv", "@x", Bytes::from_static(b"hold")).await },
+                );
+            while c.pending_calls("srv") == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let t = Instant::now();
+            let r = call(bad).await;
+            assert!(matches!(r, Err(CallError::ConnectionLost)), "{r:?}");
+            let r = held.await.unwrap();
+            assert!(matches!(r, Err(CallError::ConnectionLost)), "{r:?}");
+            assert!(t.elapsed() < Duration::from_secs(1));
+            // The next call reconnects.
+            assert_eq!(&call(b"ok").await.unwrap()[..], b"ok");
+        }
+    })
+    .await;
+}
