@@ -267,3 +267,58 @@ async fn stub_writes_the_lua_callers_bytes() {
     .await
     .expect("in time");
 }
+
+/// A sproto message as an argument and a return value, as Lua code that calls
+/// `sproto:encode` before `skynet.call` would send it.
+#[derive(sproto_rt::Sproto, Debug, Default, Clone, PartialEq)]
+pub struct Move {
+    #[sproto(tag = 0)]
+    pub x: i64,
+    #[sproto(tag = 1)]
+    pub y: i64,
+}
+
+#[service]
+pub trait Board {
+    #[skynet(command = "MOVE")]
+    async fn apply(&self, m: skynet_cluster::SprotoArg<Move>) -> skynet_cluster::SprotoArg<Move>;
+}
+
+struct Mirror;
+
+impl Board for Mirror {
+    async fn apply(&self, m: skynet_cluster::SprotoArg<Move>) -> skynet_cluster::SprotoArg<Move> {
+        skynet_cluster::SprotoArg(Move {
+            x: -m.0.x,
+            y: -m.0.y,
+        })
+    }
+}
+
+#[tokio::test]
+async fn sproto_messages_travel_as_lua_strings() {
+    use sproto_rt::Message;
+    let reply = BoardServer::new(Mirror)
+        .call(Request::new(
+            "@board",
+            to_args(&("MOVE", serde_bytes_like(&Move { x: 1, y: 2 }.encode())))
+                .expect("packs")
+                .into(),
+        ))
+        .await
+        .expect("ok");
+    // The reply is one Lua string: the sproto encoding of the mirrored move.
+    let (bytes,): (skynet_cluster::LuaValue,) =
+        skynet_cluster::from_args(&reply).expect("one value");
+    match bytes {
+        skynet_cluster::LuaValue::String(b) => {
+            assert_eq!(Move::decode(&b).expect("sproto"), Move { x: -1, y: -2 })
+        }
+        other => panic!("expected a string, got {other:?}"),
+    }
+}
+
+/// Bytes as a Lua string argument (serde's `serialize_bytes`).
+fn serde_bytes_like(b: &[u8]) -> skynet_cluster::LuaValue {
+    skynet_cluster::LuaValue::String(b.to_vec())
+}
