@@ -28,7 +28,7 @@ pub const MAX_PACK_DEPTH: usize = 32;
 /// [`PackError::TooDeep`] past [`MAX_PACK_DEPTH`] nested tables, [`PackError::NilKey`]
 /// / [`PackError::NanKey`] for keys no Lua table can hold, and the length limits.
 pub fn pack(values: &[LuaValue]) -> Result<Vec<u8>, PackError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(64);
     pack_into(values, &mut out)?;
     Ok(out)
 }

@@ -123,22 +123,11 @@ pub(crate) fn write_pointer(out: &mut Vec<u8>, p: u64) {
     out.extend_from_slice(&buf);
 }
 
-/// Output buffers start empty and the first string or table sizes them: at least 64
-/// bytes (most messages are small), or all a big first string needs, so a 64 KiB
-/// string costs one allocation, not an allocation and a reallocation.
-#[inline(always)]
-fn first_reserve(out: &mut Vec<u8>, needed: usize) {
-    if out.capacity() == 0 {
-        out.reserve(needed.max(64));
-    }
-}
-
 /// Writes a string: short form below 32 bytes, u16 length below 64 KiB, else u32.
 /// Returns `false` (writing nothing) when the string is too long for the reference.
 #[inline]
 pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) -> bool {
     let len = s.len();
-    first_reserve(out, len + 5);
     if len < MAX_COOKIE {
         out.reserve(1 + len);
         out.push(combine(TYPE_SHORT_STRING, len as u8));
@@ -161,7 +150,6 @@ pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) -> bool {
 /// length against [`MAX_ARRAY_LEN`]).
 #[inline]
 pub(crate) fn write_table_header(out: &mut Vec<u8>, array_len: usize) {
-    first_reserve(out, 0);
     if array_len < usize::from(ARRAY_SIZE_FOLLOWS) {
         out.push(combine(TYPE_TABLE, array_len as u8));
     } else {
