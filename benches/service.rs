@@ -28,7 +28,10 @@ fn bench(c: &mut Criterion) {
     let payload = bytes::Bytes::from(skynet_cluster::to_args(&("GET", "k1")).expect("packs"));
     let mut g = c.benchmark_group("service_call");
     g.bench_function("raw_call", |b| {
-        b.iter(|| rt.block_on(client.call("db", "@sdb", payload.clone())).expect("reply"))
+        b.iter(|| {
+            rt.block_on(client.call("db", "@sdb", payload.clone()))
+                .expect("reply")
+        })
     });
     g.bench_function("raw_call_lua", |b| {
         b.iter(|| {
