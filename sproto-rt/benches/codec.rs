@@ -49,60 +49,10 @@ mod pb {
     }
 }
 
-/// The same AddressBook as `#[derive(Sproto)]` types.
-mod derived {
-    use sproto_rt::Sproto;
-
-    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
-    #[sproto(name = "Person.PhoneNumber")]
-    pub struct PhoneNumber {
-        #[sproto(tag = 0)]
-        pub number: String,
-        #[sproto(tag = 1, rename = "type")]
-        pub kind: i64,
-    }
-
-    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
-    pub struct Person {
-        #[sproto(tag = 0)]
-        pub name: String,
-        #[sproto(tag = 1)]
-        pub id: i64,
-        #[sproto(tag = 2)]
-        pub email: Option<String>,
-        #[sproto(tag = 3)]
-        pub phone: Vec<PhoneNumber>,
-    }
-
-    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
-    pub struct AddressBook {
-        #[sproto(tag = 0)]
-        pub person: Vec<Person>,
-    }
-
-    pub fn book() -> AddressBook {
-        let phone = |n: &str, kind| PhoneNumber {
-            number: n.into(),
-            kind,
-        };
-        AddressBook {
-            person: vec![
-                Person {
-                    name: "Alice".into(),
-                    id: 10000,
-                    email: None,
-                    phone: vec![phone("123456789", 1), phone("87654321", 2)],
-                },
-                Person {
-                    name: "Bob".into(),
-                    id: 20000,
-                    email: None,
-                    phone: vec![phone("01234567890", 3)],
-                },
-            ],
-        }
-    }
-}
+/// The same AddressBook as `#[derive(Sproto)]` types: the `addressbook` example's.
+#[allow(dead_code)]
+#[path = "../../examples/addressbook.rs"]
+mod derived;
 
 fn phone(number: &str, ty: i64) -> Value {
     Value::Struct(Struct::new().with("number", number).with("type", ty))
@@ -179,7 +129,7 @@ fn addressbook(c: &mut Criterion) {
                 .expect("decodes")
         })
     });
-    let dbook = derived::book();
+    let dbook = derived::readme_value();
     assert_eq!(dbook.encode(), encoded, "derived and dynamic bytes agree");
     g.bench_function("derived/encode", |b| {
         let mut buf = Vec::with_capacity(256);

@@ -111,64 +111,39 @@ impl Field for f64 {
     }
 }
 
-impl Field for String {
-    #[inline]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
-        st.bytes(tag, self.as_bytes());
-    }
-    #[inline]
-    fn decode_field(
-        slot: SlotValue<'_>,
-        offset: usize,
-        _depth: usize,
-    ) -> Result<Self, DecodeError> {
-        let (bytes, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| problem(at, FieldProblem::NotUtf8))
-    }
-    fn shape(_: &mut SchemaBuilder) -> Shape {
-        builtin(FieldType::String)
-    }
+/// `string` / `binary` fields: a data block, converted by `$from` (which may refuse
+/// it, e.g. invalid UTF-8 for `String`).
+macro_rules! bytes_field {
+    ($t:ty, $ty:expr, $from:expr) => {
+        impl Field for $t {
+            #[inline]
+            fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+                st.bytes(tag, self.as_ref());
+            }
+            #[inline]
+            fn decode_field(
+                slot: SlotValue<'_>,
+                offset: usize,
+                _depth: usize,
+            ) -> Result<Self, DecodeError> {
+                let (bytes, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
+                let from: fn(&[u8], usize) -> Result<$t, DecodeError> = $from;
+                from(bytes, at)
+            }
+            fn shape(_: &mut SchemaBuilder) -> Shape {
+                builtin($ty)
+            }
+        }
+    };
 }
 
-impl Field for Vec<u8> {
-    #[inline]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
-        st.bytes(tag, self);
-    }
-    #[inline]
-    fn decode_field(
-        slot: SlotValue<'_>,
-        offset: usize,
-        _depth: usize,
-    ) -> Result<Self, DecodeError> {
-        let (bytes, _) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
-        Ok(bytes.to_vec())
-    }
-    fn shape(_: &mut SchemaBuilder) -> Shape {
-        builtin(FieldType::Binary)
-    }
-}
-
-impl Field for bytes::Bytes {
-    #[inline]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
-        st.bytes(tag, self);
-    }
-    #[inline]
-    fn decode_field(
-        slot: SlotValue<'_>,
-        offset: usize,
-        _depth: usize,
-    ) -> Result<Self, DecodeError> {
-        let (bytes, _) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
-        Ok(bytes::Bytes::copy_from_slice(bytes))
-    }
-    fn shape(_: &mut SchemaBuilder) -> Shape {
-        builtin(FieldType::Binary)
-    }
-}
+bytes_field!(String, FieldType::String, |b, at| std::str::from_utf8(b)
+    .map(str::to_owned)
+    .map_err(|_| problem(at, FieldProblem::NotUtf8)));
+bytes_field!(Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
+bytes_field!(bytes::Bytes, FieldType::Binary, |b, _| Ok(
+    bytes::Bytes::copy_from_slice(b)
+));
 
 impl<T: Field> Field for Option<T> {
     #[inline]
