@@ -794,3 +794,42 @@ async fn bad_replies_close_the_connection_and_fail_pending_calls() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_polling_callers_work_and_close_their_sockets() {
+    bounded(async {
+        let (_s, addr) = server().await;
+        let c = Node::builder()
+            .config(ClusterConfig::new().with_node("srv", addr.to_string()))
+            .busy_poll(Duration::from_micros(50))
+            .build();
+        for i in 0..200 {
+            let v: i32 = c.call_lua("srv", "@echo", &i).await.unwrap();
+            assert_eq!(v, i);
+        }
+        let calls: Vec<_> = (0..100)
+            .map(|i| {
+                let c = c.clone();
+                tokio::spawn(
+                    async move { c.call_lua::<_, i32>("srv", "@slow", &(1, i)).await.unwrap() },
+                )
+            })
+            .collect();
+        for (i, call) in calls.into_iter().enumerate() {
+            assert_eq!(call.await.unwrap(), i as i32);
+        }
+        // A node set down closes its socket at once, despite the second handle.
+        let raw = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let raw_addr = raw.local_addr().unwrap();
+        c.reload(ClusterConfig::new().with_node("raw", raw_addr.to_string()));
+        c.send("raw", "@x", Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        let (mut s, _) = raw.accept().await.unwrap();
+        let mut first = [0u8; 4];
+        s.read_exact(&mut first).await.unwrap();
+        c.reload(ClusterConfig::new().with_down("raw"));
+        assert!(closed_by_peer(&mut s, Duration::from_secs(2)).await);
+    })
+    .await;
+}

@@ -16,6 +16,7 @@ use tokio::task::AbortHandle;
 use tracing::Instrument;
 
 use super::node::NodeOptions;
+use super::poll::{spin_until_readable, split_peeker};
 use super::queue::OutQueue;
 use crate::address::AddrRef;
 use crate::error::{CallError, FrameError};
@@ -44,6 +45,8 @@ struct Pending {
 /// One TCP connection to a remote node.
 pub(crate) struct Conn {
     node: Arc<str>,
+    /// A second handle of the socket for busy-polling.
+    peek: Option<std::net::TcpStream>,
     pub(crate) queue: OutQueue,
     pending: Mutex<Pending>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -55,7 +58,12 @@ impl Conn {
     }
 
     /// Starts the reader and writer tasks of a connected socket.
-    fn start(node: Arc<str>, stream: TcpStream, opts: &NodeOptions) -> Arc<Conn> {
+    fn start(
+        node: Arc<str>,
+        stream: TcpStream,
+        peek: Option<std::net::TcpStream>,
+        opts: &NodeOptions,
+    ) -> Arc<Conn> {
         // Without TCP_NODELAY, a reply that ends in a small frame waits ~40 ms for the
         // peer's delayed ACK (Nagle): skynet's multi-part stall.
         if let Err(e) = stream.set_nodelay(true) {
@@ -67,6 +75,7 @@ impl Conn {
         let (rd, wr) = stream.into_split();
         let conn = Arc::new(Conn {
             node: node.clone(),
+            peek,
             queue: OutQueue::new(opts.write_high_water),
             pending: Mutex::new(Pending {
                 waiters: HashMap::new(),
@@ -197,6 +206,10 @@ impl Conn {
             std::mem::take(&mut p.waiters)
         };
         self.queue.close();
+        if let Some(p) = &self.peek {
+            // The duplicate handle would keep the socket open.
+            let _ = p.shutdown(std::net::Shutdown::Both);
+        }
         for (_, w) in waiters {
             let _ = w.send(Err(error_for(why, &self.node)));
         }
@@ -375,7 +388,7 @@ impl Channel {
                 match tokio::time::timeout(self.opts.connect_timeout, TcpStream::connect(&address))
                     .await
                 {
-                    Ok(r) => r,
+                    Ok(r) => r.and_then(|s| split_peeker(s, self.opts.busy_poll)),
                     Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
                 };
             let mut st = self.lock();
@@ -384,9 +397,9 @@ impl Channel {
                 continue;
             }
             match r {
-                Ok(stream) => {
+                Ok((stream, peek)) => {
                     tracing::debug!(node = %self.name, %address, "connected");
-                    let conn = Conn::start(self.name.clone(), stream, &self.opts);
+                    let conn = Conn::start(self.name.clone(), stream, peek, &self.opts);
                     st.conn = Some(conn.clone());
                     st.backoff = Backoff::default();
                     return Ok(conn);
@@ -440,6 +453,12 @@ impl Channel {
             Ok(Ok(())) => {}
         }
         conn.queue.wait_space().await;
+        if let Some(peek) = &conn.peek {
+            // A lone caller keeps its thread awake until the reply's bytes arrive.
+            if conn.lock().waiters.len() == 1 {
+                spin_until_readable(peek, self.opts.busy_poll, || !conn.is_waiting(session)).await;
+            }
+        }
         let r = rx.await;
         guard.armed = false;
         match r {

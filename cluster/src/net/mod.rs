@@ -5,6 +5,7 @@
 pub(crate) mod channel;
 pub(crate) mod listener;
 pub(crate) mod node;
+mod poll;
 mod queue;
 
 pub use node::{CallOptions, Node, NodeBuilder};
