@@ -45,6 +45,25 @@
 //! split of large messages), [`session`] (session numbering), [`reassembly`]
 //! (multi-part messages by session, with limits). [`conformance`] is a set of test
 //! services any skynet caller can exercise (`skynet-cluster serve`).
+//!
+//! Where a Rust node deliberately differs from skynet's `clusteragent` /
+//! `clustersender` (the wire bytes are otherwise the reference's, proven by the
+//! recorded vectors):
+//!
+//! * an unknown plain name is answered with an error ([`INVALID_ADDRESS`]); skynet's
+//!   harbor never answers it. Error texts carry no Lua location
+//!   (`call to invalid address`, not `./lualib/skynet.lua:747: call to invalid address`);
+//!   a service's own [`ServiceError`] text is sent where skynet sends `call failed`.
+//! * a truncated frame of a known type, a multi-part message over
+//!   [`Limits::max_message`], or broken reassembly limits close that connection
+//!   (skynet logs and drops the frame, and has no limits). Unknown type bytes and
+//!   zero-length frames are dropped, as in skynet.
+//! * a trace tag (`0x04`) applies to the next request of any kind and is then
+//!   cleared (skynet keeps it past pushes, queries and unknown names).
+//! * a single-frame request never completes a multi-part message of the same session
+//!   (skynet appends it to that message).
+//! * an absent node fails at once ([`CallError::UnknownNode`]; skynet waits for it
+//!   unless `__nowaiting`); a node being connected does not block other nodes.
 
 pub mod address;
 pub mod config;
