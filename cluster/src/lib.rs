@@ -63,7 +63,7 @@
 //! * a single-frame request never completes a multi-part message of the same session
 //!   (skynet appends it to that message).
 //! * an absent node fails at once ([`CallError::UnknownNode`]; skynet waits for it
-//!   unless `__nowaiting`); a node being connected does not block other nodes.
+//!   unless `__nowaiting`).
 
 pub mod address;
 pub mod config;
