@@ -18,6 +18,7 @@
 
 mod internals;
 mod message;
+mod protocol;
 mod service;
 
 use proc_macro::TokenStream;
@@ -62,6 +63,32 @@ pub fn derive_sproto(input: TokenStream) -> TokenStream {
 pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = parse_macro_input!(input as syn::ItemTrait);
     match service::service(args.into(), item) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Makes a trait of async methods a set of sproto protocols (re-exported as
+/// `sproto_rt::protocol`).
+///
+/// Each method is one protocol: `#[sproto(tag = N)]` (required), its one optional
+/// argument the request message, its return type the response message (a type
+/// deriving `Sproto`). A method returning nothing declares no response type: a request
+/// with a session still gets a header-only answer. `#[sproto(response = nil)]` declares
+/// `response nil` (the same on the wire). `#[sproto(name = "proto")]` sets the
+/// protocol's name (default: the method's).
+///
+/// Generates, next to the trait (whose `async fn`s become `Send` futures):
+/// `{Trait}Protocol` (implements `sproto_rt::rpc::ProtocolSet`: the protocols and the
+/// schema), `{Trait}Client<C>` (`new(caller)`, one async method per protocol returning
+/// `Result<Response, CallError>`, and `push_{method}` for protocols without a response
+/// type, sent without a session) and `{Trait}Server<T>` (`new(impl)`, a
+/// `sproto_rt::rpc::Handler`). Options: `#[protocol(package = Type)]` (the header type;
+/// default `sproto_rt::rpc::Package`), `#[protocol(crate = "path")]`.
+#[proc_macro_attribute]
+pub fn protocol(args: TokenStream, input: TokenStream) -> TokenStream {
+    let item = parse_macro_input!(input as syn::ItemTrait);
+    match protocol::protocol(args.into(), item) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }

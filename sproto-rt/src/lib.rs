@@ -33,6 +33,7 @@ pub mod codec;
 #[doc(hidden)]
 pub mod derive;
 mod error;
+pub mod gate;
 #[cfg(feature = "json")]
 pub mod json;
 mod message;
@@ -48,6 +49,8 @@ pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
 pub use message::Message;
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
+#[cfg(feature = "derive")]
+pub use sproto_derive::protocol;
 #[cfg(feature = "derive")]
 pub use sproto_derive::Sproto;
 pub use text::{Diagnostic, Location, SchemaError, SchemaErrorKind};

@@ -4,10 +4,17 @@
 //! - [`Host`]: `sproto:host(package)` — [`Host::attach`] makes requests for a remote
 //!   schema, [`Host::dispatch`] reads incoming packets into a [`Dispatch`].
 //! - [`Sproto::request_encode`] & co.: the message encodings without a header.
+//! - typed protocols: [`ProtocolSet`], [`Caller`], [`Handler`] — what
+//!   `#[sproto_rt::protocol]` generates code against — and [`DynamicClient`] for calls
+//!   with a loaded schema and [`Struct`] values.
 
+mod dynamic;
 mod host;
+mod typed;
 
+pub use dynamic::{Answer, DynamicClient};
 pub use host::{Attached, Dispatch, Host, Responder};
+pub use typed::{CallError, Caller, CloseReason, Handler, Package, Payload, ProtocolSet, Request};
 
 use crate::codec::EncodeError;
 use crate::error::DecodeError;

@@ -175,6 +175,15 @@ impl SchemaBuilder {
         self
     }
 
+    /// Adds protocols (and their message types): what
+    /// [`ProtocolSet::protocols`](crate::rpc::ProtocolSet::protocols) gives.
+    pub fn protocols(mut self, ps: impl IntoIterator<Item = ProtocolSpec>) -> Self {
+        for p in ps {
+            self = self.protocol(p);
+        }
+        self
+    }
+
     /// Registers type `name` with the fields `fields` computes, unless it is already
     /// known; recursive types terminate because the name is reserved first. Used by
     /// generated code.
