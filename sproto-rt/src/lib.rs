@@ -37,6 +37,8 @@ pub mod gate;
 #[cfg(feature = "json")]
 pub mod json;
 mod message;
+#[cfg(feature = "net")]
+pub mod net;
 mod pack;
 pub mod rpc;
 pub mod schema;

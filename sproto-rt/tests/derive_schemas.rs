@@ -548,6 +548,91 @@ fn protocols_bundle() {
     assert_same_bundle(protocols::schema(), "protocols.sproto");
 }
 
+/// Every protocol form of protocols.sproto as a `#[protocol]` trait.
+mod protocol_trait {
+    use super::protocols::*;
+
+    #[sproto_rt::protocol]
+    pub trait Every {
+        #[sproto(tag = 1)]
+        async fn login(&self, request: Login) -> Outcome;
+        #[sproto(tag = 2)]
+        async fn logout(&self, request: LogoutRequest);
+        #[sproto(tag = 3, response = nil)]
+        async fn ping(&self);
+        #[sproto(tag = 4)]
+        async fn notify(&self, request: NotifyRequest);
+        #[sproto(tag = 5)]
+        async fn heartbeat(&self);
+        #[sproto(tag = 6)]
+        async fn query(&self, request: QueryRequest) -> QueryResponse;
+        #[sproto(tag = 7)]
+        async fn deep(&self, request: Deep) -> Deep;
+        #[sproto(tag = 8, response = nil)]
+        async fn ack(&self, request: Login);
+        #[sproto(tag = 9)]
+        async fn skip(&self) -> Outcome;
+        #[sproto(tag = 10, name = "Login")]
+        async fn login_again(&self, request: Login);
+        #[sproto(tag = 30000)]
+        async fn far(&self) -> Outcome;
+    }
+}
+
+#[test]
+fn protocols_bundle_from_a_protocol_trait() {
+    use sproto_rt::rpc::ProtocolSet;
+    let sp = SchemaBuilder::new()
+        .message::<protocols::Nest>()
+        .protocols(protocol_trait::EveryProtocol::protocols())
+        .build()
+        .expect("builds");
+    assert_same_bundle(sp, "protocols.sproto");
+}
+
+/// rpc_classic.sproto: the default package type and the three response forms.
+mod classic_trait {
+    use super::*;
+
+    #[derive(Sproto, Debug, Default, PartialEq)]
+    #[sproto(name = "hello.request")]
+    pub struct HelloRequest {
+        #[sproto(tag = 0)]
+        pub name: Option<String>,
+    }
+
+    #[derive(Sproto, Debug, Default, PartialEq)]
+    #[sproto(name = "hello.response")]
+    pub struct HelloResponse {
+        #[sproto(tag = 0)]
+        pub greeting: Option<String>,
+    }
+
+    #[derive(Sproto, Debug, Default, PartialEq)]
+    #[sproto(name = "tick.request")]
+    pub struct TickRequest {
+        #[sproto(tag = 0)]
+        pub n: Option<i64>,
+    }
+
+    #[sproto_rt::protocol]
+    pub trait Classic {
+        #[sproto(tag = 1)]
+        async fn hello(&self, request: HelloRequest) -> HelloResponse;
+        #[sproto(tag = 2)]
+        async fn tick(&self, request: TickRequest);
+        #[sproto(tag = 3, response = nil)]
+        async fn done(&self);
+    }
+}
+
+#[test]
+fn rpc_classic_bundle_from_a_protocol_trait() {
+    use sproto_rt::rpc::ProtocolSet;
+    let sp = classic_trait::ClassicProtocol::schema().expect("builds");
+    assert_same_bundle(sp, "rpc_classic.sproto");
+}
+
 #[test]
 fn derived_messages_equal_the_reference_encoding() {
     use addressbook::*;
