@@ -22,7 +22,7 @@ use crate::wire::{StructEncoder, StructView};
 /// | `u64`, `usize`, `u128`, `i128`, `isize` | rejected at compile time: sproto's integer is a signed 64-bit value |
 /// | `bool` | `boolean` |
 /// | `f64` | `double` |
-/// | `f64` with `#[sproto(decimal = N)]` | `integer(N)` (also `Option<f64>`, `Vec<f64>`) |
+/// | `f64` with `#[sproto(decimal = N)]` | `integer(N)` (also `Option<f64>`, `Vec<f64>`, `Option<Vec<f64>>`) |
 /// | `String` | `string` (decoding requires UTF-8) |
 /// | `Vec<u8>`, `bytes::Bytes` | `binary` |
 /// | a type deriving `Sproto` | that struct type |
@@ -31,6 +31,12 @@ use crate::wire::{StructEncoder, StructView};
 /// | `Vec<T>` | `*T` |
 /// | `HashMap<K, V>` / `BTreeMap<K, V>` with `key = "f"` | `*V(f)`: `V` derives `Sproto`, `K` is the type of its field `f` |
 /// | `HashMap<K, V>` / `BTreeMap<K, V>` with `entry = E` | `*E()`: `E` derives `Sproto` with two fields, of types `K` (smaller tag) and `V` |
+/// | `Vec<V>` with `key = "f"`, `Vec<E>` with `entry = E` | `*V(f)`, `*E()` kept as a list in wire order (for keys a Rust map cannot hold: `f64`, arrays) |
+///
+/// A map may be wrapped in an `Option` (absent on the wire when `None`). A key field
+/// of type `Option<K>` keys a map by `K`, and a two-field entry type's `Option<K>` /
+/// `Option<V>` fields make a map `K → V`: decoding fails on an entry without its key
+/// (or value), as in the reference.
 ///
 /// A non-`Option` field is always written, and takes its `Default` when it is absent
 /// on the wire. Fields marked `#[sproto(skip)]` are not on the wire and take their

@@ -17,14 +17,28 @@ pub enum Kind {
     Plain,
     /// `integer(N)` from f64.
     Decimal(u16),
-    /// `*V(key)` from a map of derived structs keyed by their field `key`.
+    /// `*V(key)` from a map of derived structs keyed by their field `key`
+    /// (`optional`: the map is wrapped in an `Option`, absent on the wire when `None`).
     KeyedMap {
         key: LitStr,
         key_ty: Box<Type>,
         value_ty: Box<Type>,
+        /// The map type without its `Option`.
+        map_ty: Box<Type>,
+        optional: bool,
     },
-    /// `*Entry()` from a map `K → V`.
-    PairMap { entry: Path },
+    /// `*Entry()` from a map `K → V` (`optional` as for `KeyedMap`).
+    PairMap {
+        entry: Path,
+        map_ty: Box<Type>,
+        optional: bool,
+    },
+    /// `*V(key)` kept as a list in wire order (`Vec<V>` or `Option<Vec<V>>`): for key
+    /// fields that cannot key a Rust map (`f64`, arrays).
+    KeyedList { key: LitStr, value_ty: Box<Type> },
+    /// `*Entry()` kept as a list of entry structs (`Vec<Entry>` or
+    /// `Option<Vec<Entry>>`): for entries whose key cannot key a Rust map.
+    PairList { entry: Path, elem_ty: Box<Type> },
 }
 
 pub struct FieldModel<'a> {
@@ -173,10 +187,19 @@ impl<'a> Container<'a> {
 }
 
 fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
-    let map_args = || match path_generics(&f.ty) {
+    // A map or list may be wrapped in an Option (absent on the wire when None).
+    let (optional, inner) = match path_generics(&f.ty) {
+        Some((n, args)) if n == "Option" && args.len() == 1 => (true, args[0].clone()),
+        _ => (false, f.ty.clone()),
+    };
+    let map_args = || match path_generics(&inner) {
         Some((n, args)) if (n == "HashMap" || n == "BTreeMap") && args.len() >= 2 => {
             Some((args[0].clone(), args[1].clone()))
         }
+        _ => None,
+    };
+    let list_elem = || match path_generics(&inner) {
+        Some((n, args)) if n == "Vec" && args.len() == 1 => Some(args[0].clone()),
         _ => None,
     };
     match (&fa.decimal, &fa.key, &fa.entry) {
@@ -197,32 +220,46 @@ fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
         }
         (Some((n, lit)), None, None) => {
             if !is_decimal_type(&f.ty) {
-                cx.error_spanned_by(lit, "`decimal` needs an f64 field (f64, Option<f64> or Vec<f64>): integer(N) values are f64 on the Rust side");
+                cx.error_spanned_by(lit, "`decimal` needs an f64 field (f64, Option<f64>, Vec<f64> or Option<Vec<f64>>): integer(N) values are f64 on the Rust side");
             }
             Kind::Decimal(*n)
         }
-        (None, Some(key), None) => match map_args() {
-            Some((key_ty, value_ty)) => Kind::KeyedMap {
+        (None, Some(key), None) => match (map_args(), list_elem()) {
+            (Some((key_ty, value_ty)), _) => Kind::KeyedMap {
                 key: key.clone(),
                 key_ty: Box::new(key_ty),
                 value_ty: Box::new(value_ty),
+                map_ty: Box::new(inner.clone()),
+                optional,
             },
-            None => {
-                cx.error_spanned_by(key, "`key` needs a HashMap<K, V> or BTreeMap<K, V> field whose values derive Sproto");
+            (None, Some(value_ty)) => Kind::KeyedList {
+                key: key.clone(),
+                value_ty: Box::new(value_ty),
+            },
+            (None, None) => {
+                cx.error_spanned_by(key, "`key` needs a HashMap<K, V> or BTreeMap<K, V> field whose values derive Sproto (or a Vec<V> to keep the entries as a list)");
                 Kind::Plain
             }
         },
-        (None, None, Some(entry)) => {
-            if map_args().is_none() {
-                cx.error_spanned_by(
-                    entry,
-                    "`entry` needs a HashMap<K, V> or BTreeMap<K, V> field",
-                );
-            }
-            Kind::PairMap {
+        (None, None, Some(entry)) => match (map_args(), list_elem()) {
+            (None, Some(elem_ty)) => Kind::PairList {
                 entry: entry.clone(),
+                elem_ty: Box::new(elem_ty),
+            },
+            (m, _) => {
+                if m.is_none() {
+                    cx.error_spanned_by(
+                        entry,
+                        "`entry` needs a HashMap<K, V> or BTreeMap<K, V> field",
+                    );
+                }
+                Kind::PairMap {
+                    entry: entry.clone(),
+                    map_ty: Box::new(inner.clone()),
+                    optional,
+                }
             }
-        }
+        },
         (None, None, None) => {
             if map_args().is_some() {
                 cx.error_spanned_by(

@@ -79,11 +79,16 @@ pub fn path_generics(ty: &Type) -> Option<(String, Vec<&Type>)> {
     Some((last.ident.to_string(), args))
 }
 
-/// Whether `ty` is `f64`, `Option<f64>` or `Vec<f64>` (what `decimal` accepts).
+/// Whether `ty` is `f64`, `Option<f64>`, `Vec<f64>` or `Option<Vec<f64>>` (what
+/// `decimal` accepts).
 pub fn is_decimal_type(ty: &Type) -> bool {
     let is_f64 = |t: &Type| path_generics(t).is_some_and(|(n, a)| n == "f64" && a.is_empty());
+    let is_vec_f64 = |t: &Type| {
+        path_generics(t).is_some_and(|(n, a)| n == "Vec" && a.len() == 1 && is_f64(a[0]))
+    };
     match path_generics(ty) {
-        Some((n, a)) if (n == "Option" || n == "Vec") && a.len() == 1 => is_f64(a[0]),
+        Some((n, a)) if n == "Option" && a.len() == 1 => is_f64(a[0]) || is_vec_f64(a[0]),
+        Some((n, a)) if n == "Vec" && a.len() == 1 => is_f64(a[0]),
         _ => is_f64(ty),
     }
 }

@@ -19,11 +19,40 @@ pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
         Kind::Decimal(n) => quote_spanned! {ty.span()=>
             <#ty as #krate::derive::DecimalField>::encode_decimal(&self.#ident, st, #tag, #n);
         },
-        Kind::KeyedMap { value_ty, .. } => quote_spanned! {ty.span()=>
+        Kind::KeyedMap {
+            value_ty,
+            optional: false,
+            ..
+        } => quote_spanned! {ty.span()=>
             #krate::derive::encode_keyed_map::<#value_ty>(self.#ident.values(), st, #tag);
         },
-        Kind::PairMap { entry } => quote_spanned! {entry.span()=>
+        Kind::KeyedMap {
+            value_ty,
+            optional: true,
+            ..
+        } => quote_spanned! {ty.span()=>
+            if let ::core::option::Option::Some(map) = &self.#ident {
+                #krate::derive::encode_keyed_map::<#value_ty>(map.values(), st, #tag);
+            }
+        },
+        Kind::PairMap {
+            entry,
+            optional: false,
+            ..
+        } => quote_spanned! {entry.span()=>
             #krate::derive::encode_pair_map::<#entry>(self.#ident.iter(), st, #tag);
+        },
+        Kind::PairMap {
+            entry,
+            optional: true,
+            ..
+        } => quote_spanned! {entry.span()=>
+            if let ::core::option::Option::Some(map) = &self.#ident {
+                #krate::derive::encode_pair_map::<#entry>(map.iter(), st, #tag);
+            }
+        },
+        Kind::KeyedList { .. } | Kind::PairList { .. } => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::Field>::encode_field(&self.#ident, st, #tag);
         },
     }
 }
@@ -48,17 +77,40 @@ pub fn decode(
             key,
             key_ty,
             value_ty,
+            map_ty,
+            optional,
         } => {
             let method = hidden_ident("__sproto_key_", &key.value(), key.span());
             let key_fn = quote_spanned! {key.span()=>
-                |v: &#value_ty| -> #key_ty { ::core::clone::Clone::clone(<#value_ty>::#method(v)) }
+                |v: &#value_ty| -> ::core::option::Option<#key_ty> {
+                    #krate::derive::KeyField::<#key_ty>::map_key(<#value_ty>::#method(v))
+                }
             };
-            quote_spanned! {ty.span()=>
-                #krate::derive::decode_keyed_map::<#key_ty, #value_ty, #ty>(slot.value, offset, depth, #key_fn)
+            let read = quote_spanned! {ty.span()=>
+                #krate::derive::decode_keyed_map::<#key_ty, #value_ty, #map_ty>(slot.value, offset, depth, #key_fn)
+            };
+            if *optional {
+                quote!((#read).map(::core::option::Option::Some))
+            } else {
+                read
             }
         }
-        Kind::PairMap { entry } => quote_spanned! {entry.span()=>
-            #krate::derive::decode_pair_map::<#entry, #ty>(slot.value, offset, depth)
+        Kind::PairMap {
+            entry,
+            map_ty,
+            optional,
+        } => {
+            let read = quote_spanned! {entry.span()=>
+                #krate::derive::decode_pair_map::<#entry, #map_ty>(slot.value, offset, depth)
+            };
+            if *optional {
+                quote!((#read).map(::core::option::Option::Some))
+            } else {
+                read
+            }
+        }
+        Kind::KeyedList { .. } | Kind::PairList { .. } => quote_spanned! {ty.span()=>
+            <#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)
         },
     };
     let decl = quote! {
@@ -117,7 +169,24 @@ pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
                 false,
             )
         }
-        Kind::PairMap { entry } => desc(
+        Kind::KeyedList { key, value_ty } => {
+            let tag_const = hidden_ident("__SPROTO_TAG_", &key.value(), key.span());
+            desc(
+                quote_spanned!(ty.span()=> <#ty as #krate::derive::Field>::shape(b)),
+                quote_spanned!(key.span()=> ::core::option::Option::Some(<#value_ty>::#tag_const)),
+                false,
+            )
+        }
+        Kind::PairList { entry, elem_ty } => desc(
+            quote! {{
+                // The list's elements are the entry type.
+                let _: ::core::marker::PhantomData<#entry> = ::core::marker::PhantomData::<#elem_ty>;
+                <#ty as #krate::derive::Field>::shape(b)
+            }},
+            quote_spanned!(entry.span()=> ::core::option::Option::Some(<#entry>::__SPROTO_PAIR_KEY_TAG)),
+            true,
+        ),
+        Kind::PairMap { entry, .. } => desc(
             quote! {{
                 <#entry as #krate::Message>::describe(b);
                 #krate::derive::Shape {

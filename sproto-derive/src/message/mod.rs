@@ -8,7 +8,8 @@ mod fields;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::internals::ast::{hidden_ident, Container, Kind};
+use crate::internals::ast::{hidden_ident, Container, FieldModel, Kind};
+use crate::internals::check::path_generics;
 
 pub fn expand(c: &Container<'_>) -> TokenStream {
     let krate = &c.krate;
@@ -56,6 +57,17 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
     });
     let pair = pair_entry(c);
+    let pair_key_tag = match c.fields.as_slice() {
+        [k, _] => {
+            let tag = k.tag;
+            quote! {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                pub const __SPROTO_PAIR_KEY_TAG: u16 = #tag;
+            }
+        }
+        _ => quote!(),
+    };
     let slots = if decl.is_empty() {
         quote!(let _ = (view, depth);)
     } else {
@@ -139,6 +151,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
 
             impl #ident {
                 #(#accessors)*
+                #pair_key_tag
             }
 
             #pair
@@ -146,24 +159,23 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     }
 }
 
-/// `PairEntry` for types with exactly two plainly encoded fields: the one with the
-/// smaller tag is the key.
+/// `PairEntry` for types with exactly two fields encoded plainly or as decimals: the
+/// one with the smaller tag is the key. An `Option<T>` field is a `T` part (an entry
+/// needs both parts).
 fn pair_entry(c: &Container<'_>) -> TokenStream {
     let [k, v] = match c.fields.as_slice() {
-        [k, v] if matches!(k.kind, Kind::Plain) && matches!(v.kind, Kind::Plain) => [k, v],
+        [k, v] => [k, v],
         _ => return quote!(),
+    };
+    let (Some((kt, kenc, kdec)), Some((vt, venc, vdec))) =
+        (pair_part(c, k, true), pair_part(c, v, false))
+    else {
+        return quote!();
     };
     let krate = &c.krate;
     let ident = c.ident;
-    let (kt, vt) = (k.ty, v.ty);
     let (ktag, vtag) = (k.tag, v.tag);
     let (kname, vname) = (&k.name, &v.name);
-    let (kid, vid) = (k.ident, v.ident);
-    let skipped = c
-        .skipped
-        .iter()
-        .map(|s| quote!(#s: ::core::default::Default::default()));
-    let _ = (kid, vid, skipped);
     quote! {
         impl #krate::derive::PairEntry for #ident {
             type Key = #kt;
@@ -172,8 +184,8 @@ fn pair_entry(c: &Container<'_>) -> TokenStream {
 
             fn encode_pair(key: &#kt, value: &#vt, buf: &mut ::std::vec::Vec<u8>) {
                 let mut st = #krate::derive::StructEncoder::begin(buf, <Self as #krate::Message>::MAX_SLOTS);
-                <#kt as #krate::derive::Field>::encode_field(key, &mut st, #ktag);
-                <#vt as #krate::derive::Field>::encode_field(value, &mut st, #vtag);
+                #kenc
+                #venc
                 st.finish();
             }
 
@@ -187,16 +199,10 @@ fn pair_entry(c: &Container<'_>) -> TokenStream {
                     let offset = view.slot_offset(slot.index);
                     if slot.tag == #ktag as u32 {
                         #krate::derive::check_depth(depth, offset)?;
-                        key = ::core::option::Option::Some(
-                            <#kt as #krate::derive::Field>::decode_field(slot.value, offset, depth)
-                                .map_err(|e| e.in_field(#kname))?,
-                        );
+                        key = ::core::option::Option::Some((#kdec).map_err(|e| e.in_field(#kname))?);
                     } else if slot.tag == #vtag as u32 {
                         #krate::derive::check_depth(depth, offset)?;
-                        value = ::core::option::Option::Some(
-                            <#vt as #krate::derive::Field>::decode_field(slot.value, offset, depth)
-                                .map_err(|e| e.in_field(#vname))?,
-                        );
+                        value = ::core::option::Option::Some((#vdec).map_err(|e| e.in_field(#vname))?);
                     }
                 }
                 match (key, value) {
@@ -205,5 +211,34 @@ fn pair_entry(c: &Container<'_>) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+/// One part of a pair entry: its Rust type (without `Option`), the statement writing
+/// `key` (or `value`) into `st`, and the expression reading it from `slot`.
+fn pair_part(
+    c: &Container<'_>,
+    f: &FieldModel<'_>,
+    is_key: bool,
+) -> Option<(syn::Type, TokenStream, TokenStream)> {
+    let krate = &c.krate;
+    let tag = f.tag;
+    let ty = match path_generics(f.ty) {
+        Some((n, args)) if n == "Option" && args.len() == 1 => args[0].clone(),
+        _ => f.ty.clone(),
+    };
+    let var = if is_key { quote!(key) } else { quote!(value) };
+    match &f.kind {
+        Kind::Plain => Some((
+            ty.clone(),
+            quote!(<#ty as #krate::derive::Field>::encode_field(#var, &mut st, #tag);),
+            quote!(<#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)),
+        )),
+        Kind::Decimal(n) => Some((
+            ty.clone(),
+            quote!(<#ty as #krate::derive::DecimalField>::encode_decimal(#var, &mut st, #tag, #n);),
+            quote!(<#ty as #krate::derive::DecimalField>::decode_decimal(slot.value, offset, #n)),
+        )),
+        _ => None,
     }
 }

@@ -8,10 +8,11 @@ use crate::wire::{
 };
 use crate::FieldType;
 
-/// A Rust type that can hold an `integer(N)` field: `f64`, `Option<f64>`, `Vec<f64>`.
+/// A Rust type that can hold an `integer(N)` field: `f64`, `Option<f64>`, `Vec<f64>`,
+/// `Option<Vec<f64>>`.
 #[diagnostic::on_unimplemented(
     message = "`decimal` needs an f64 field, not `{Self}`",
-    label = "not f64, Option<f64> or Vec<f64>",
+    label = "not f64, Option<f64>, Vec<f64> or Option<Vec<f64>>",
     note = "integer(N) fields are f64 values (rounded to N decimal digits on the wire)"
 )]
 pub trait DecimalField: Sized {
@@ -91,5 +92,23 @@ impl DecimalField for Vec<f64> {
             ty: TypeRef::Builtin(FieldType::Decimal(precision)),
             array: true,
         }
+    }
+}
+
+impl DecimalField for Option<Vec<f64>> {
+    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16) {
+        if let Some(v) = self {
+            v.encode_decimal(st, tag, precision);
+        }
+    }
+    fn decode_decimal(
+        slot: SlotValue<'_>,
+        offset: usize,
+        precision: u16,
+    ) -> Result<Self, DecodeError> {
+        Vec::<f64>::decode_decimal(slot, offset, precision).map(Some)
+    }
+    fn decimal_shape(b: &mut SchemaBuilder, precision: u16) -> Shape {
+        Vec::<f64>::decimal_shape(b, precision)
     }
 }

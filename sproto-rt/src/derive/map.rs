@@ -36,6 +36,33 @@ map_key!(
 /// An optional key field: entries whose key field is absent share the `None` key.
 impl<T: MapKey> MapKey for Option<T> {}
 
+/// The map key a key field of a map value gives: a field of type `K` keys the map by
+/// `K`, and so does a field of type `Option<K>` (an entry without it fails to decode,
+/// as in the reference).
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` field cannot key a map with `{K}` keys",
+    label = "the map's key type must be the key field's type (or the type inside its Option)",
+    note = "map keys are integers, bool, String or Vec<u8> fields (not arrays, structs or f64)"
+)]
+pub trait KeyField<K> {
+    /// The key, or `None` when the key field is absent.
+    fn map_key(&self) -> Option<K>;
+}
+
+impl<K: MapKey + Clone> KeyField<K> for K {
+    #[inline]
+    fn map_key(&self) -> Option<K> {
+        Some(self.clone())
+    }
+}
+
+impl<K: MapKey + Clone> KeyField<K> for Option<K> {
+    #[inline]
+    fn map_key(&self) -> Option<K> {
+        self.clone()
+    }
+}
+
 /// A two-field struct used as the entry of a `*Entry()` map: its field with the
 /// smaller tag is the key, the other the value. Implemented by `#[derive(Sproto)]`
 /// for structs with exactly two fields.
@@ -69,19 +96,21 @@ pub fn encode_keyed_map<'a, V: Message + 'a>(
     });
 }
 
-/// Reads `*V(key)` into any map, keyed by `key(&value)`; a later equal key wins.
+/// Reads `*V(key)` into any map, keyed by `key(&value)`; a later equal key wins, and
+/// an entry without its key (`None`) is an error.
 pub fn decode_keyed_map<K: MapKey, V: Message, M: Default + Extend<(K, V)>>(
     slot: SlotValue<'_>,
     offset: usize,
     depth: usize,
-    key: impl Fn(&V) -> K,
+    key: impl Fn(&V) -> Option<K>,
 ) -> Result<M, DecodeError> {
     let (data, at) = data_from_slot(slot).map_err(|p| DecodeError::field_problem(offset, p))?;
     let mut map = M::default();
     for e in ArrayElements::new(data, at) {
         let (bytes, at) = e?;
         let v: V = decode_nested(bytes, at, depth + 1)?;
-        map.extend(Some((key(&v), v)));
+        let k = key(&v).ok_or_else(|| missing_pair_part(at, true))?;
+        map.extend(Some((k, v)));
     }
     Ok(map)
 }

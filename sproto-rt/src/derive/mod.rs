@@ -12,7 +12,7 @@ pub use element::{decode_struct_array, encode_struct_array, Element};
 pub use field::{decode_struct_field, encode_struct_field, Field, FieldDefault};
 pub use map::{
     decode_keyed_map, decode_pair_map, encode_keyed_map, encode_pair_map, missing_pair_part,
-    MapKey, PairEntry,
+    KeyField, MapKey, PairEntry,
 };
 
 pub use crate::message::check_depth;
