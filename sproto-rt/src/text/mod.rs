@@ -29,11 +29,13 @@
 //! `*T(key)` maps by a field of `T`, `*T()` maps `T`'s first field to its second.
 
 mod ast;
+mod docs;
 mod error;
 mod render;
 mod resolve;
 mod syntax;
 
+pub use docs::SchemaDocs;
 pub use error::{Diagnostic, Location, SchemaError, SchemaErrorKind};
 
 use crate::schema::Sproto;
@@ -82,43 +84,64 @@ impl Sproto {
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Sproto, SchemaError> {
         let sources: Vec<(&str, &str)> = sources.into_iter().collect();
-        let locate = |pos: Pos| locate(&sources, pos);
-        let mut defs = Vec::new();
-        for (i, (_, text)) in sources.iter().enumerate() {
-            match syntax::parse_source(text, i) {
-                Ok(d) => defs.extend(d),
-                Err(failure) => {
-                    let pos = Pos {
-                        source: i,
-                        offset: failure.offset,
-                    };
-                    let kind = SchemaErrorKind::Syntax {
-                        expected: failure.expected,
-                        found: describe_found(text, failure.offset),
-                        hint: failure.after_adjacent.then_some(
-                            "definitions or fields written without a blank between them, like `.A{}.B{}`, must be the last of their list",
-                        ),
-                    };
-                    return Err(SchemaError::new(vec![Diagnostic {
-                        location: locate(pos),
-                        kind,
-                    }]));
-                }
+        parse(&sources, false).map(|(sp, _)| sp)
+    }
+
+    /// Parses like [`parse_sources`](Sproto::parse_sources) and also keeps the `#`
+    /// comments that document types, fields and protocols (see [`SchemaDocs`]), for
+    /// code generators.
+    pub fn parse_sources_with_docs<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(Sproto, SchemaDocs), SchemaError> {
+        let sources: Vec<(&str, &str)> = sources.into_iter().collect();
+        parse(&sources, true)
+    }
+}
+
+/// Parses `sources` into one schema, collecting doc comments when `with_docs`.
+fn parse(sources: &[(&str, &str)], with_docs: bool) -> Result<(Sproto, SchemaDocs), SchemaError> {
+    let locate = |pos: Pos| locate(sources, pos);
+    let mut defs = Vec::new();
+    for (i, (_, text)) in sources.iter().enumerate() {
+        match syntax::parse_source(text, i) {
+            Ok(d) => defs.extend(d),
+            Err(failure) => {
+                let pos = Pos {
+                    source: i,
+                    offset: failure.offset,
+                };
+                let kind = SchemaErrorKind::Syntax {
+                    expected: failure.expected,
+                    found: describe_found(text, failure.offset),
+                    hint: failure.after_adjacent.then_some(
+                        "definitions or fields written without a blank between them, like `.A{}.B{}`, must be the last of their list",
+                    ),
+                };
+                return Err(SchemaError::new(vec![Diagnostic {
+                    location: locate(pos),
+                    kind,
+                }]));
             }
         }
-        resolve::resolve(defs, &locate).map_err(|mut problems| {
-            problems.sort_by_key(|(pos, _)| (pos.source, pos.offset));
-            SchemaError::new(
-                problems
-                    .into_iter()
-                    .map(|(pos, kind)| Diagnostic {
-                        location: locate(pos),
-                        kind,
-                    })
-                    .collect(),
-            )
-        })
     }
+    let docs = if with_docs {
+        docs::collect(sources, &defs)
+    } else {
+        SchemaDocs::default()
+    };
+    let sp = resolve::resolve(defs, &locate).map_err(|mut problems| {
+        problems.sort_by_key(|(pos, _)| (pos.source, pos.offset));
+        SchemaError::new(
+            problems
+                .into_iter()
+                .map(|(pos, kind)| Diagnostic {
+                    location: locate(pos),
+                    kind,
+                })
+                .collect(),
+        )
+    })?;
+    Ok((sp, docs))
 }
 
 fn locate(sources: &[(&str, &str)], pos: Pos) -> Location {
