@@ -74,12 +74,9 @@ impl C2s for Agent {
 pub fn agent(peer: Peer, db: Db, interval: Duration) -> C2sServer<Agent> {
     let s2c = S2cClient::new(peer.clone());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        loop {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        while s2c.push_heartbeat().await.is_ok() {
             tick.tick().await;
-            if s2c.push_heartbeat().await.is_err() {
-                break;
-            }
         }
     });
     C2sServer::new(Agent { peer, db })

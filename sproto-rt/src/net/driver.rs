@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::mpsc;
 
 use super::peer::Shared;
 use super::Peer;
@@ -13,15 +14,14 @@ use crate::gate::Event;
 use crate::rpc::{CloseReason, Handler, Request};
 
 /// Hands one package from the peer to the connection: answers go to their waiting
-/// call, requests to the handler (waiting while `max_in_flight` are running). An
-/// error closes the connection.
-pub(crate) async fn on_package<H: Handler>(
-    shared: &Arc<Shared>,
-    handler: &Arc<H>,
-    permits: &Arc<Semaphore>,
+/// call, requests to the connection's dispatcher (waiting while it is full). An error
+/// closes the connection.
+pub(crate) async fn on_package(
+    shared: &Shared,
+    requests: &mpsc::Sender<Request>,
     package: &[u8],
 ) -> Result<(), CloseReason> {
-    let event = {
+    let request = {
         let mut st = shared.lock();
         match st.conn.handle_package(package) {
             Err(e) => return Err(CloseReason::Protocol(e)),
@@ -35,43 +35,69 @@ pub(crate) async fn on_package<H: Handler>(
                 }
                 return Ok(());
             }
-            Ok(Some(request)) => request,
+            Ok(Some(Event::Request {
+                tag,
+                session,
+                ud,
+                body,
+            })) => Request {
+                tag,
+                session,
+                ud,
+                body,
+            },
         }
     };
-    let Event::Request {
-        tag,
-        session,
-        ud,
-        body,
-    } = event
-    else {
-        return Ok(());
-    };
-    let Ok(permit) = permits.clone().acquire_owned().await else {
-        return Ok(());
-    };
-    let (shared, handler) = (shared.clone(), handler.clone());
-    tokio::spawn(async move {
-        let request = Request {
-            tag,
-            session,
-            ud,
-            body,
-        };
-        match handler.handle(request).await {
-            Ok(answer) => {
-                if let Some(session) = session {
-                    shared.respond(session, answer).await;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "bad request from the peer; closing the connection");
-                shared.close(CloseReason::Protocol(e));
-            }
-        }
-        drop(permit);
-    });
+    // Fails only when the dispatcher is gone, i.e. the connection is closing.
+    let _ = requests.send(request).await;
     Ok(())
+}
+
+/// Runs one request through the handler and queues its answer.
+async fn serve_one<H: Handler>(shared: Arc<Shared>, handler: Arc<H>, request: Request) {
+    let session = request.session;
+    match handler.handle(request).await {
+        Ok(answer) => {
+            if let Some(session) = session {
+                shared.respond(session, answer).await;
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "bad request from the peer; closing the connection");
+            shared.close(CloseReason::Protocol(e));
+        }
+    }
+}
+
+/// The connection's requests, started in arrival order and run concurrently on this
+/// one task (as a skynet agent runs each request in a coroutine): a handler that does
+/// not wait finishes before the next request starts. At most `max_in_flight` run at
+/// once; then the channel fills and the reader stops reading. When the connection
+/// closes, the requests still running are dropped.
+async fn dispatch<H: Handler>(
+    shared: Arc<Shared>,
+    handler: Arc<H>,
+    mut requests: mpsc::Receiver<Request>,
+) {
+    let max = shared.config.max_in_flight;
+    let mut closed = shared.subscribe_closed();
+    let mut running = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            _ = closed.wait_for(|c| c.is_some()) => return,
+            Some(()) = running.next(), if !running.is_empty() => {}
+            request = requests.recv(), if running.len() < max => match request {
+                Some(r) => running.push(serve_one(shared.clone(), handler.clone(), r)),
+                None => break,
+            },
+        }
+    }
+    // The reader ended: finish what runs, unless the connection closes first.
+    tokio::select! {
+        _ = closed.wait_for(|c| c.is_some()) => {}
+        _ = async { while running.next().await.is_some() {} } => {}
+    }
 }
 
 /// Runs `reader` until it ends or the connection closes; the reader's result is the
@@ -110,15 +136,17 @@ pub(crate) async fn next_batch(shared: &Shared, batch: &mut Vec<Vec<u8>>) -> boo
     }
 }
 
-/// Builds the peer handle, the handler and the permits of a new connection.
+/// Builds the peer handle and the handler of a new connection and starts its
+/// dispatcher; returns the handle and the dispatcher's request queue.
 pub(crate) fn start<H: Handler>(
     shared: Arc<Shared>,
     factory: impl FnOnce(Peer) -> H,
-) -> (Peer, Arc<H>, Arc<Semaphore>) {
+) -> (Peer, mpsc::Sender<Request>) {
     let peer = Peer {
         shared: shared.clone(),
     };
     let handler = Arc::new(factory(peer.clone()));
-    let permits = Arc::new(Semaphore::new(shared.config.max_in_flight));
-    (peer, handler, permits)
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(dispatch(shared, handler, rx));
+    (peer, tx)
 }

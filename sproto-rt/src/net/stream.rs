@@ -50,7 +50,7 @@ where
     H: Handler,
 {
     let shared = Shared::new(config, peer_addr);
-    let (peer, handler, permits) = start(shared.clone(), factory);
+    let (peer, requests) = start(shared.clone(), factory);
     let (mut rd, mut wr) = tokio::io::split(stream);
     let reader_shared = shared.clone();
     tokio::spawn(read_until_closed(shared.clone(), async move {
@@ -67,7 +67,7 @@ where
             };
             frames.commit(READ_CHUNK, n);
             while let Some(package) = frames.next_package() {
-                if let Err(reason) = on_package(&reader_shared, &handler, &permits, package).await {
+                if let Err(reason) = on_package(&reader_shared, &requests, package).await {
                     return reason;
                 }
             }

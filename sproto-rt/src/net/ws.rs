@@ -83,7 +83,7 @@ fn spawn_ws<H: Handler>(
     factory: impl FnOnce(Peer) -> H,
 ) -> Peer {
     let shared = Shared::new(config, peer_addr);
-    let (peer, handler, permits) = start(shared.clone(), factory);
+    let (peer, requests) = start(shared.clone(), factory);
     let (mut sink, mut stream) = ws.split();
     let reader_shared = shared.clone();
     tokio::spawn(read_until_closed(shared.clone(), async move {
@@ -98,7 +98,7 @@ fn spawn_ws<H: Handler>(
                 }
                 Some(Ok(_)) => continue,
             };
-            if let Err(reason) = on_package(&reader_shared, &handler, &permits, &package).await {
+            if let Err(reason) = on_package(&reader_shared, &requests, &package).await {
                 return reason;
             }
         }
