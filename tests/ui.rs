@@ -6,4 +6,5 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/derive/*.rs");
     t.compile_fail("tests/ui/service/*.rs");
+    t.compile_fail("tests/ui/protocol/*.rs");
 }

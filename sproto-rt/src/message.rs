@@ -59,6 +59,11 @@ use crate::wire::{StructEncoder, StructView};
 /// assert_eq!(bytes, [1, 0, 4, 0]);
 /// assert_eq!(Point::decode(&bytes).unwrap(), p);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sproto message",
+    label = "not a sproto message",
+    note = "derive it: `#[derive(Sproto)]` with a `#[sproto(tag = N)]` on each field"
+)]
 pub trait Message: Sized {
     /// The sproto type's full name (`Person.PhoneNumber`).
     #[doc(hidden)]

@@ -93,6 +93,8 @@ const METHOD_KEYS: &str = "`tag = N`, `name = \"proto\"` or `response = nil`";
 
 struct MethodAttrs {
     tag: Option<u16>,
+    /// A `tag = ...` was written (and reported if invalid).
+    tag_written: bool,
     name: Option<LitStr>,
     nil: Option<Span>,
 }
@@ -101,6 +103,7 @@ struct MethodAttrs {
 fn method_attrs(cx: &Ctxt, attrs: &[Attribute]) -> MethodAttrs {
     let mut out = MethodAttrs {
         tag: None,
+        tag_written: false,
         name: None,
         nil: None,
     };
@@ -108,6 +111,7 @@ fn method_attrs(cx: &Ctxt, attrs: &[Attribute]) -> MethodAttrs {
         let parsed = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("tag") {
                 let lit: LitInt = meta.value()?.parse()?;
+                out.tag_written = true;
                 match lit.base10_parse::<u16>() {
                     Ok(t) if t <= MAX_TAG => out.tag = Some(t),
                     _ => cx.error_spanned_by(
@@ -225,6 +229,9 @@ fn method(cx: &Ctxt, f: &TraitItemFn) -> Option<Method> {
     let attrs = method_attrs(cx, &f.attrs);
     let mut ok = true;
     let Some(tag) = attrs.tag else {
+        if attrs.tag_written {
+            return None;
+        }
         cx.error_spanned_by(
             &sig.ident,
             format!(
