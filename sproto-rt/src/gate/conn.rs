@@ -116,6 +116,13 @@ impl Connection {
         self
     }
 
+    /// Starts numbering sessions at `session` (1 by default; kept within
+    /// `1..=2^31-1`), e.g. to continue the numbering of an earlier connection.
+    pub fn with_next_session(mut self, session: i64) -> Self {
+        self.next_session = session.clamp(1, MAX_SESSION);
+        self
+    }
+
     /// The header layout.
     pub fn layout(&self) -> PackageLayout {
         self.layout
