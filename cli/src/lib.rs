@@ -1,4 +1,5 @@
 //! Shared pieces of the `sproto` and `skynet-cluster` command-line tools: reading
-//! input, hex text, and reporting errors the same way in both.
+//! input, hex text, reporting errors the same way in both, and benchmark statistics.
 
 pub mod io;
+pub mod stats;

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use clap::Args;
 use skynet_cluster::luaseri::{pack, LuaValue};
 use skynet_cluster::Address;
+use sproto_cli::stats::{Summary, Tally};
 
 use super::call::describe;
 use super::node_args::{runtime, ClusterArgs};
@@ -45,14 +46,6 @@ pub struct BenchArgs {
     /// Print one Markdown table row: | concurrency | payload | calls/s | p50 | p99 | p999 | errors |
     #[arg(long)]
     markdown: bool,
-}
-
-/// What one task measured.
-#[derive(Default)]
-struct Tally {
-    latencies_ns: Vec<u64>,
-    errors: u64,
-    first_error: Option<String>,
 }
 
 impl BenchArgs {
@@ -102,19 +95,9 @@ impl BenchArgs {
                                 continue;
                             }
                             match r {
-                                Ok(reply) if !check || reply == payload => {
-                                    t.latencies_ns.push((t1 - t0).as_nanos() as u64);
-                                }
-                                Ok(_) => {
-                                    t.errors += 1;
-                                    t.first_error.get_or_insert_with(|| {
-                                        "reply differs from the request".into()
-                                    });
-                                }
-                                Err(e) => {
-                                    t.errors += 1;
-                                    t.first_error.get_or_insert_with(|| describe(e));
-                                }
+                                Ok(reply) if !check || reply == payload => t.ok(t1 - t0),
+                                Ok(_) => t.error(|| "reply differs from the request".into()),
+                                Err(e) => t.error(|| describe(e)),
                             }
                         }
                         t
@@ -127,33 +110,18 @@ impl BenchArgs {
             }
             Ok::<_, String>((all, duration))
         })?;
-        let mut lat: Vec<u64> = tallies
-            .iter()
-            .flat_map(|t| t.latencies_ns.iter().copied())
-            .collect();
-        lat.sort_unstable();
-        let errors: u64 = tallies.iter().map(|t| t.errors).sum();
-        let calls = lat.len() as u64;
-        let rate = calls as f64 / elapsed.as_secs_f64();
-        let pct = |p: f64| -> f64 {
-            if lat.is_empty() {
-                return 0.0;
-            }
-            let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-            lat[i] as f64 / 1000.0
-        };
-        let mean = if lat.is_empty() {
-            0.0
-        } else {
-            lat.iter().sum::<u64>() as f64 / lat.len() as f64 / 1000.0
-        };
+        let stats = Summary::new(tallies);
+        let (calls, errors) = (stats.calls(), stats.errors);
+        let rate = stats.rate(elapsed);
+        let pct = |p: f64| stats.percentile_us(p);
+        let mean = stats.mean_us();
         if self.json {
             let v = serde_json::json!({
                 "node": self.node, "address": self.address, "concurrency": self.concurrency,
                 "payload": self.payload, "seconds": elapsed.as_secs_f64(), "calls": calls,
                 "errors": errors, "calls_per_sec": rate.round(),
                 "mean_us": mean, "p50_us": pct(0.50), "p99_us": pct(0.99), "p999_us": pct(0.999),
-                "max_us": lat.last().map_or(0.0, |&m| m as f64 / 1000.0),
+                "max_us": stats.max_us(),
             });
             println!("{v}");
         } else if self.markdown {
@@ -181,7 +149,7 @@ impl BenchArgs {
                 pct(0.999),
             );
         }
-        if let Some(e) = tallies.iter().find_map(|t| t.first_error.clone()) {
+        if let Some(e) = &stats.first_error {
             eprintln!("first error: {e}");
         }
         if errors > 0 && calls == 0 {

@@ -1,7 +1,8 @@
 //! `sproto`: compile, inspect, check sproto schemas and encode/decode messages from a
-//! shell.
+//! shell; call and load-test a skynet gate server.
 
 mod codec_cmd;
+mod gate_cmd;
 mod schema_cmd;
 
 use std::path::PathBuf;
@@ -79,6 +80,12 @@ enum Command {
         #[arg(long)]
         hex: bool,
     },
+    /// Call a protocol of a skynet gate server (TCP or WebSocket) and print the answer
+    /// as one JSON line ({} for an empty message, null for a header-only answer).
+    Call(gate_cmd::call::CallArgs),
+    /// Load-test a gate server: N client connections calling a protocol in a loop;
+    /// prints calls/s, latency p50/p99/p999 and errors.
+    Bench(gate_cmd::bench::BenchArgs),
 }
 
 /// The schema and type of a message.
@@ -108,6 +115,8 @@ fn main() -> ExitCode {
         } => codec_cmd::decode(&message.schema, &message.ty, unpack, hex),
         Command::Pack { hex } => codec_cmd::pack(hex),
         Command::Unpack { hex } => codec_cmd::unpack(hex),
+        Command::Call(args) => args.run(),
+        Command::Bench(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
