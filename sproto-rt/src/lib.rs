@@ -34,6 +34,7 @@ pub mod codec;
 pub mod derive;
 mod error;
 pub mod gate;
+mod include;
 #[cfg(feature = "json")]
 pub mod json;
 mod message;
