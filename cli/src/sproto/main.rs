@@ -3,6 +3,7 @@
 
 mod codec_cmd;
 mod gate_cmd;
+mod gen_cmd;
 mod schema_cmd;
 
 use std::path::PathBuf;
@@ -86,6 +87,8 @@ enum Command {
     /// Load-test a gate server: N client connections calling a protocol in a loop;
     /// prints calls/s, latency p50/p99/p999 and errors.
     Bench(gate_cmd::bench::BenchArgs),
+    /// Generate code from .sproto files: `sproto gen rust FILE... [-o OUT.rs]`.
+    Gen(gen_cmd::GenArgs),
 }
 
 /// The schema and type of a message.
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Unpack { hex } => codec_cmd::unpack(hex),
         Command::Call(args) => args.run(),
         Command::Bench(args) => args.run(),
+        Command::Gen(args) => args.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
