@@ -15,6 +15,7 @@ use super::{Config, Peer};
 use crate::rpc::Handler;
 
 /// How long a WebSocket client may take over its handshake.
+#[cfg(feature = "websocket")]
 const WS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A gate server: TCP and/or WebSocket listeners, one handler per connection.

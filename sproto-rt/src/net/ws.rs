@@ -15,8 +15,13 @@ use super::{Config, Peer};
 use crate::gate::MAX_PACKAGE;
 use crate::rpc::{CloseReason, Handler};
 
+/// Buffers sized for packages of at most 64 KiB: tungstenite's defaults (128 KiB read
+/// buffer, unbounded write buffer) would cost a quarter MiB per connection.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
+        .max_write_buffer_size(1 << 20)
         .max_message_size(Some(MAX_PACKAGE))
         .max_frame_size(Some(MAX_PACKAGE))
 }
