@@ -165,7 +165,7 @@ impl Server {
                 Ok(Some(Inbound::Request(req))) => self.dispatch(req).await,
                 Ok(Some(Inbound::Reject { session, text })) => {
                     tracing::debug!(session, text, "request rejected");
-                    self.reply_error(session, text.as_bytes());
+                    self.reply_error(session, text.as_bytes()).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "request limits broken: closing the connection");
@@ -177,6 +177,9 @@ impl Server {
     }
 
     async fn dispatch(&self, req: InboundRequest) {
+        // Back-pressure per request, not per read: a peer that pipelines requests and
+        // does not read the replies gets no further work done for it.
+        self.queue.wait_space().await;
         match self.ctx.registry.resolve(&req.address) {
             Resolved::Query => {
                 // The reference answers a query even when it came as a push.
@@ -186,16 +189,22 @@ impl Server {
                     .and_then(|v| v.as_bytes().and_then(|b| self.ctx.registry.query(b)));
                 match name {
                     Some(h) => match luaseri::to_args(&h) {
-                        Ok(p) => self.reply(req.session, Ok(Bytes::from(p))),
-                        Err(_) => self.reply_error(req.session, NAME_NOT_FOUND.as_bytes()),
+                        Ok(p) => self.reply(req.session, Ok(Bytes::from(p))).await,
+                        Err(_) => {
+                            self.reply_error(req.session, NAME_NOT_FOUND.as_bytes())
+                                .await
+                        }
                     },
-                    None => self.reply_error(req.session, NAME_NOT_FOUND.as_bytes()),
+                    None => {
+                        self.reply_error(req.session, NAME_NOT_FOUND.as_bytes())
+                            .await
+                    }
                 }
             }
             Resolved::Missing { text, answer_push } => {
                 tracing::debug!(address = ?req.address, text, "no such service");
                 if !req.push || answer_push {
-                    self.reply_error(req.session, text.as_bytes());
+                    self.reply_error(req.session, text.as_bytes()).await;
                 }
             }
             Resolved::Service(handle, service) => {
@@ -217,7 +226,9 @@ impl Server {
                 match first {
                     Poll::Ready(reply) => {
                         if !push {
-                            self.reply(session, reply);
+                            // Waits (and so stops reading) while the peer does not
+                            // take its replies.
+                            self.reply(session, reply).await;
                         }
                     }
                     Poll::Pending => {
@@ -227,7 +238,7 @@ impl Server {
                             async move {
                                 let reply = fut.await;
                                 if !push {
-                                    write_reply(&queue, session, reply);
+                                    write_reply(&queue, session, reply).await;
                                 }
                                 drop(permit);
                             }
@@ -247,25 +258,31 @@ impl Server {
         }
     }
 
-    fn reply(&self, session: u32, reply: Reply) {
-        write_reply(&self.queue, session, reply);
+    async fn reply(&self, session: u32, reply: Reply) {
+        write_reply(&self.queue, session, reply).await;
     }
 
-    fn reply_error(&self, session: u32, text: &[u8]) {
-        let _ = self.queue.push(|buf| encode_error(buf, session, text));
+    async fn reply_error(&self, session: u32, text: &[u8]) {
+        let _ = self
+            .queue
+            .push_when_space(|buf| encode_error(buf, session, text))
+            .await;
     }
 }
 
-fn write_reply(queue: &OutQueue, session: u32, reply: Reply) {
-    let _ = queue.push(|buf| match &reply {
-        Ok(payload) => {
-            buf.reserve(crate::frame::encoded_response_len(payload.len()));
-            if let Err(e) = encode_response(buf, session, payload) {
-                encode_error(buf, session, e.to_string().as_bytes());
+/// Queues a reply once the connection's queue is under its high water.
+async fn write_reply(queue: &OutQueue, session: u32, reply: Reply) {
+    let _ = queue
+        .push_when_space(|buf| match &reply {
+            Ok(payload) => {
+                buf.reserve(crate::frame::encoded_response_len(payload.len()));
+                if let Err(e) = encode_response(buf, session, payload) {
+                    encode_error(buf, session, e.to_string().as_bytes());
+                }
             }
-        }
-        Err(e) => encode_error(buf, session, e.0.as_bytes()),
-    });
+            Err(e) => encode_error(buf, session, e.0.as_bytes()),
+        })
+        .await;
 }
 
 /// A service future whose panic becomes an error reply.

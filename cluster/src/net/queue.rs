@@ -85,6 +85,41 @@ impl OutQueue {
         Ok(r)
     }
 
+    /// Appends the frames `write` produces once no more than the high-water mark is
+    /// queued (checked under the lock, so concurrent producers cannot all pass at
+    /// once): the queue holds at most the high water plus one producer's frames.
+    pub(crate) async fn push_when_space<R>(
+        &self,
+        write: impl FnOnce(&mut BytesMut) -> R,
+    ) -> Result<R, Closed> {
+        let mut write = Some(write);
+        loop {
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = self.lock();
+                if st.closed {
+                    return Err(Closed);
+                }
+                if st.buf.len() <= self.high_water {
+                    let was_empty = st.buf.is_empty();
+                    let Some(write) = write.take() else {
+                        return Err(Closed);
+                    };
+                    let r = write(&mut st.buf);
+                    let wake = was_empty && !st.buf.is_empty();
+                    drop(st);
+                    if wake {
+                        self.wake_writer.notify_one();
+                    }
+                    return Ok(r);
+                }
+            }
+            notified.await;
+        }
+    }
+
     /// `true` once closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.lock().closed
