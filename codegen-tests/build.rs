@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::fs::write(out.join(format!("{module}.rs")), generated.code())?;
         writeln!(
             all,
-            "pub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{module}.rs\")); }}"
+            "/// The code generated for `{file}`.\npub mod {module} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{module}.rs\")); }}"
         )?;
         writeln!(
             schemas,

@@ -4,6 +4,8 @@
 //! finds a generated type by its schema and sproto name. The tests in `tests/` check
 //! the bundles and replay the message vectors through these types.
 
+#![deny(missing_docs)]
+
 use sproto_rt::schema::BuildError;
 use sproto_rt::{DecodeError, Message, Sproto};
 

@@ -333,7 +333,8 @@ impl Config {
                     e.utf8_error().valid_up_to()
                 ))
             })?;
-            texts.push((f.display().to_string(), text));
+            // Errors name the file as found (`proto/game.sproto`), like `sproto check`.
+            texts.push((path.display().to_string(), text));
         }
         let sources: Vec<(&str, &str)> = texts
             .iter()
