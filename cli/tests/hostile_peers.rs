@@ -120,3 +120,50 @@ fn a_peer_that_does_not_read_its_replies_stalls_only_itself() {
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
     drop(attacker);
 }
+
+#[test]
+fn junk_frames_add_little_log() {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--name",
+            "rs",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address")
+        .to_owned();
+    let mut stderr = child.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stderr.read_to_end(&mut all);
+        all.len()
+    });
+    // 1 MB of zero-length frames, which the reference drops one by one.
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.write_all(&vec![0u8; 1 << 20]).expect("sent");
+    assert!(
+        answered_within(&addr, Duration::from_secs(5)),
+        "still serving"
+    );
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = log.join().expect("log reader");
+    eprintln!("1 MiB of junk frames logged {logged} bytes");
+    assert!(logged < 64 << 10, "{logged} bytes of log");
+}

@@ -160,15 +160,22 @@ fn command(values: &[LuaValue]) -> Option<Vec<u8>> {
         .map(<[u8]>::to_vec)
 }
 
+/// `Unknown command X`, built within the error-text bound however large `X` is.
 fn unknown(values: &[LuaValue]) -> ServiceError {
-    let cmd = match values.first() {
+    let cap = crate::frame::MAX_ERROR_TEXT;
+    match values.first() {
         Some(v) => match v.as_bytes() {
-            Some(b) => String::from_utf8_lossy(b).into_owned(),
-            None => format!("{v:?}"),
+            Some(b) => {
+                let b = &b[..b.len().min(cap)];
+                ServiceError::bounded(format_args!(
+                    "Unknown command {}",
+                    String::from_utf8_lossy(b)
+                ))
+            }
+            None => ServiceError::bounded(format_args!("Unknown command {v:?}")),
         },
-        None => "nil".to_owned(),
-    };
-    ServiceError(format!("Unknown command {cmd}"))
+        None => ServiceError::from("Unknown command nil"),
+    }
 }
 
 fn sdb(req: &Request, db: &Mutex<HashMap<LuaValue, LuaValue>>, pings: &AtomicI64) -> Reply {
@@ -239,4 +246,21 @@ fn big(values: &[LuaValue]) -> Reply {
     let n = usize::try_from(n).unwrap_or(0);
     let s: Vec<u8> = unit.iter().copied().cycle().take(n).collect();
     reply_values(&[LuaValue::String(s)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::luaseri::LuaTable;
+
+    #[test]
+    fn unknown_command_texts_are_bounded_from_the_start() {
+        // A table whose debug form is tens of MB: formatting stops at the cap.
+        let table = LuaTable::from_array((0..1_000_000).map(LuaValue::Integer).collect());
+        let e = unknown(&[LuaValue::Table(Box::new(table))]);
+        assert_eq!(e.0.len(), crate::frame::MAX_ERROR_TEXT);
+        assert!(e.0.starts_with("Unknown command Table(LuaTable"));
+        let e = unknown(&[LuaValue::String(vec![b'a'; 1 << 24])]);
+        assert_eq!(e.0.len(), crate::frame::MAX_ERROR_TEXT);
+    }
 }

@@ -96,6 +96,55 @@ impl Request {
 #[error("{0}")]
 pub struct ServiceError(pub String);
 
+impl ServiceError {
+    /// An error text formatted from `args` and cut at
+    /// [`MAX_ERROR_TEXT`](crate::frame::MAX_ERROR_TEXT) bytes (what an error reply
+    /// carries) *while* it is formatted: quoting a peer's huge argument costs no more
+    /// than the cap.
+    ///
+    /// ```
+    /// use skynet_cluster::ServiceError;
+    ///
+    /// let huge = "x".repeat(1 << 20);
+    /// let e = ServiceError::bounded(format_args!("Unknown command {huge}"));
+    /// assert_eq!(e.0.len(), skynet_cluster::frame::MAX_ERROR_TEXT);
+    /// assert!(e.0.starts_with("Unknown command xxx"));
+    /// ```
+    pub fn bounded(args: std::fmt::Arguments<'_>) -> Self {
+        ServiceError(bounded_text(args, crate::frame::MAX_ERROR_TEXT))
+    }
+}
+
+/// `args` formatted, stopping at `cap` bytes (on a character boundary).
+pub(crate) fn bounded_text(args: std::fmt::Arguments<'_>, cap: usize) -> String {
+    struct Capped {
+        text: String,
+        cap: usize,
+    }
+    impl std::fmt::Write for Capped {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let room = self.cap - self.text.len();
+            if s.len() <= room {
+                self.text.push_str(s);
+                return Ok(());
+            }
+            let mut end = room;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.text.push_str(&s[..end]);
+            // Stops the formatting machinery: nothing more is produced.
+            Err(std::fmt::Error)
+        }
+    }
+    let mut out = Capped {
+        text: String::new(),
+        cap,
+    };
+    let _ = std::fmt::write(&mut out, args);
+    out.text
+}
+
 impl From<&str> for ServiceError {
     fn from(s: &str) -> Self {
         ServiceError(s.to_owned())

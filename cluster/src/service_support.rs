@@ -49,7 +49,7 @@ fn lua_kind(v: &LuaValue) -> &'static str {
 
 /// The reply to a command the service does not have.
 pub fn unknown_command(command: &str) -> ServiceError {
-    ServiceError(format!("Unknown command {command}"))
+    ServiceError::bounded(format_args!("Unknown command {command}"))
 }
 
 /// Argument `index` (0-based after the command) as `T`; a missing trailing argument
@@ -62,8 +62,12 @@ pub fn arg<T: DeserializeOwned>(
 ) -> Result<T, ServiceError> {
     let nil = LuaValue::Nil;
     let value = args.get(index).unwrap_or(&nil);
-    luaseri::from_value(value)
-        .map_err(|e| ServiceError(format!("{command}: argument {} ({name}): {e}", index + 1)))
+    luaseri::from_value(value).map_err(|e| {
+        ServiceError::bounded(format_args!(
+            "{command}: argument {} ({name}): {e}",
+            index + 1
+        ))
+    })
 }
 
 /// No return values (`skynet.ret(skynet.pack())`).

@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use super::log_limit::LogLimit;
 use super::node::NodeOptions;
 use super::queue::OutQueue;
 use crate::frame::{encode_error, encode_response, take_frame, RequestFrame};
@@ -102,6 +103,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
     );
     let mut shutdown = server.ctx.shutdown.clone();
     let mut asm = RequestAssembler::new(server.ctx.opts.limits);
+    let mut drops = LogLimit::default();
     let mut buf = BytesMut::with_capacity(64 << 10);
     let why = loop {
         // Back-pressure: a peer that does not read its replies is not read either.
@@ -122,12 +124,14 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
             Ok(_) => {}
             Err(e) => break format!("read error: {e}"),
         }
-        if let Err(why) = server.handle_frames(&mut buf, &mut asm).await {
+        if let Err(why) = server.handle_frames(&mut buf, &mut asm, &mut drops).await {
             // Malformed input closes this connection only.
             writer.abort();
+            report_drops(&mut drops);
             return why;
         }
     };
+    report_drops(&mut drops);
     // The peer may have only closed its write side: finish what is in flight, flush
     // the replies, then close.
     let all = u32::try_from(server.ctx.opts.max_inflight).unwrap_or(u32::MAX);
@@ -146,13 +150,21 @@ impl Server {
         &self,
         buf: &mut BytesMut,
         asm: &mut RequestAssembler,
+        drops: &mut LogLimit,
     ) -> Result<(), String> {
         while let Some(body) = take_frame(buf) {
             let frame = match RequestFrame::decode(body.freeze()) {
                 Ok(f) => f,
                 Err(e) if e.is_droppable() => {
-                    // As the reference: logged, dropped, connection kept.
-                    tracing::warn!(error = %e, "request frame dropped");
+                    // As the reference: logged, dropped, connection kept — but a peer
+                    // sending junk frames gets a few log lines, not one per frame.
+                    let (log, earlier) = drops.allow();
+                    if earlier > 0 {
+                        tracing::warn!(count = earlier, "more request frames dropped");
+                    }
+                    if log {
+                        tracing::warn!(error = %e, "request frame dropped");
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -267,6 +279,14 @@ impl Server {
             .queue
             .push_when_space(|buf| encode_error(buf, session, text))
             .await;
+    }
+}
+
+/// Logs how many dropped frames were not logged one by one.
+fn report_drops(drops: &mut LogLimit) {
+    let n = drops.take_suppressed();
+    if n > 0 {
+        tracing::warn!(count = n, "more request frames dropped");
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub(crate) mod channel;
 pub(crate) mod listener;
+mod log_limit;
 pub(crate) mod node;
 mod poll;
 mod queue;
