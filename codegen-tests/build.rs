@@ -42,11 +42,24 @@ fn main() -> Result<(), Box<dyn Error>> {
         ));
     }
 
+    // Names that collide with Rust in every way we could think of.
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/hostile_names.sproto");
+    println!("cargo:rerun-if-changed={}", hostile.display());
+    inputs.push((
+        "hostile_names".to_string(),
+        "hostile_names.sproto".to_string(),
+        std::fs::read_to_string(&hostile)?,
+    ));
+
     let mut all = String::new();
     let mut schemas = String::new();
     let mut arms = String::new();
     for (module, file, text) in &inputs {
-        let generated = sproto_build::Config::new().generate(&[(file.as_str(), text.as_str())])?;
+        let mut config = sproto_build::Config::new();
+        if module == "hostile_names" {
+            config.bytes(["Entry.Price.name"]);
+        }
+        let generated = config.generate(&[(file.as_str(), text.as_str())])?;
         std::fs::write(out.join(format!("{module}.rs")), generated.code())?;
         writeln!(
             all,

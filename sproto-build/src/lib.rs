@@ -138,8 +138,9 @@
 //!
 //! When names of one Rust scope (a module's types and child modules, a struct's
 //! fields, a trait's methods) convert to the same identifier — `A` and `a`, `a_b` and
-//! `AB`, a protocol `Login` next to `login` — the name already spelled that way keeps
-//! it (otherwise the smallest in byte order does); the others, in byte order, fall
+//! `AB`, a protocol `Login` next to `login` — the name already spelled that way (a
+//! keyword: escaped that way, `self` → `self_`) keeps it (otherwise the smallest in byte
+//! order does); the others, in byte order, fall
 //! back: a type keeps its sproto spelling (`a`, with `#[allow(non_camel_case_types)]`),
 //! anything else its converted name; then `_` is appended until the identifier is
 //! free (`login_`). Primitive type names (`i64`...) are never used for types or

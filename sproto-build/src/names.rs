@@ -7,7 +7,7 @@
 //!    already written that way is kept as it is (`KV` stays `KV`).
 //! 2. When several names of one scope convert to the same identifier, the one whose
 //!    sproto spelling already *is* that identifier keeps it; otherwise the smallest in
-//!    byte order does. The others, in byte order, get their fallback: a type keeps its
+//!    byte order does (a keyword counts with its escape: `self` keeps `self_`). The others, in byte order, get their fallback: a type keeps its
 //!    sproto spelling (`a` next to `A`), anything else its converted name; then `_` is
 //!    appended until the identifier is free.
 //! 3. Rust keywords become raw identifiers (`r#type`); `self`, `Self`, `super`,
@@ -189,8 +189,13 @@ impl Scope {
         let mut out: Vec<Option<String>> = vec![None; wanted.len()];
         // Phase 1: converted names, exact spellings first, then byte order.
         let mut order: Vec<usize> = (0..wanted.len()).collect();
+        // A name is "exact" when its converted identifier is its own (escaped) spelling.
+        let inexact = |i: usize| {
+            let own = escape(wanted[i].name);
+            clean[i].as_deref().map(unraw) != Some(unraw(&own))
+        };
         order.sort_by(|&a, &b| {
-            let exact = |i: usize| clean[i].as_deref().map(unraw) != Some(wanted[i].name);
+            let exact = inexact;
             (&clean[a], exact(a), wanted[a].name).cmp(&(&clean[b], exact(b), wanted[b].name))
         });
         for &i in &order {
@@ -274,6 +279,15 @@ mod tests {
                 &[]
             ),
             ["login_", "login", "foo_bar_", "foo_bar", "r#type", "self_"]
+        );
+        // Escaped spellings count as exact.
+        assert_eq!(
+            place(Case::Snake, &["Self", "self"], &[]),
+            ["self__", "self_"]
+        );
+        assert_eq!(
+            place(Case::Type, &["self", "Self"], &[]),
+            ["self_", "Self_"]
         );
         // No exact spelling: the smallest name keeps the converted identifier.
         assert_eq!(place(Case::Snake, &["Ab", "AB"], &[]), ["ab_", "ab"]);
