@@ -93,6 +93,12 @@ pub enum SchemaErrorKind {
         /// Advice for a common mistake, when one applies.
         hint: Option<&'static str>,
     },
+    /// Struct bodies nested deeper than the parser allows.
+    #[error("types nested more than {limit} levels deep")]
+    TooDeep {
+        /// The limit ([`MAX_NESTING`](crate::text::MAX_NESTING)).
+        limit: usize,
+    },
     /// Two fields of a type share a name.
     #[error("field name {name} is used twice in type {type_name} (first at {first})")]
     DuplicateFieldName {

@@ -37,6 +37,7 @@ mod syntax;
 
 pub use docs::SchemaDocs;
 pub use error::{Diagnostic, Location, SchemaError, SchemaErrorKind};
+pub use syntax::MAX_NESTING;
 
 use crate::schema::Sproto;
 use ast::Pos;
@@ -110,12 +111,17 @@ fn parse(sources: &[(&str, &str)], with_docs: bool) -> Result<(Sproto, SchemaDoc
                     source: i,
                     offset: failure.offset,
                 };
-                let kind = SchemaErrorKind::Syntax {
+                let kind = match failure.too_deep {
+                    Some(_) => SchemaErrorKind::TooDeep {
+                        limit: syntax::MAX_NESTING,
+                    },
+                    None => SchemaErrorKind::Syntax {
                     expected: failure.expected,
                     found: describe_found(text, failure.offset),
                     hint: failure.after_adjacent.then_some(
                         "definitions or fields written without a blank between them, like `.A{}.B{}`, must be the last of their list",
                     ),
+                    },
                 };
                 return Err(SchemaError::new(vec![Diagnostic {
                     location: locate(pos),

@@ -56,6 +56,8 @@ struct Resolver<'a> {
     locate: Locate<'a>,
     types: HashMap<String, TypeEntry>,
     protocols: Vec<ProtocolEntry>,
+    /// Index of each protocol name in `protocols`.
+    protocol_names: HashMap<String, usize>,
     problems: Problems,
 }
 
@@ -65,6 +67,7 @@ pub(crate) fn resolve(defs: Vec<Def>, locate: Locate<'_>) -> Result<Sproto, Prob
         locate,
         types: HashMap::new(),
         protocols: Vec::new(),
+        protocol_names: HashMap::new(),
         problems: Vec::new(),
     };
     for def in defs {
@@ -111,11 +114,14 @@ impl<'a> Resolver<'a> {
     /// under `Outer.Inner` (a nested name must be new).
     fn convert_type(&mut self, full_name: &str, pos: Pos, items: Vec<Item>) -> TypeEntry {
         let mut fields: Vec<FieldEntry> = Vec::new();
+        // Index of each name and tag in `fields`: duplicate checks in constant time
+        // (a linear search made a struct of n fields cost n²).
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut by_tag: HashMap<u64, usize> = HashMap::new();
         for item in items {
             match item {
                 Item::Field(def) => {
-                    if let Some(first) = fields.iter().find(|f| f.def.name.value == def.name.value)
-                    {
+                    if let Some(first) = by_name.get(&def.name.value).map(|&i| &fields[i]) {
                         let first = (self.locate)(first.def.name.pos);
                         self.problem(
                             def.name.pos,
@@ -128,7 +134,7 @@ impl<'a> Resolver<'a> {
                         continue;
                     }
                     let tag = number(&def.tag.value);
-                    if let Some(first) = fields.iter().find(|f| tag.is_some() && f.tag == tag) {
+                    if let Some(first) = tag.and_then(|t| by_tag.get(&t)).map(|&i| &fields[i]) {
                         let first_field = first.def.name.value.clone();
                         let first = (self.locate)(first.def.name.pos);
                         self.problem(
@@ -141,6 +147,10 @@ impl<'a> Resolver<'a> {
                             },
                         );
                         continue;
+                    }
+                    by_name.insert(def.name.value.clone(), fields.len());
+                    if let Some(t) = tag {
+                        by_tag.insert(t, fields.len());
                     }
                     fields.push(FieldEntry {
                         def,
@@ -175,7 +185,11 @@ impl<'a> Resolver<'a> {
     /// the types `name.request` / `name.response` (replacing any type of that name);
     /// `nil` means none, and `response nil` asks for a message-less response.
     fn convert_protocol(&mut self, p: ProtocolDef) {
-        if let Some(first) = self.protocols.iter().find(|e| e.name.value == p.name.value) {
+        if let Some(first) = self
+            .protocol_names
+            .get(&p.name.value)
+            .map(|&i| &self.protocols[i])
+        {
             let first = (self.locate)(first.name.pos);
             self.problem(
                 p.name.pos,
@@ -241,6 +255,8 @@ impl<'a> Resolver<'a> {
                 Direction::Response => entry.response = Some(target),
             }
         }
+        self.protocol_names
+            .insert(entry.name.value.clone(), self.protocols.len());
         self.protocols.push(entry);
     }
 

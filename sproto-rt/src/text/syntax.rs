@@ -25,11 +25,17 @@ use super::ast::{
     TypeDef,
 };
 
+/// How deeply struct bodies may nest (`.A { .B { ... } }`): bounds the parser's
+/// recursion, so hostile text gets an error instead of overflowing the stack.
+pub const MAX_NESTING: usize = 100;
+
 /// A syntax error: the furthest offset reached and what was expected there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SyntaxFailure {
     pub offset: usize,
     pub expected: Vec<&'static str>,
+    /// Where a struct body opened past [`MAX_NESTING`] levels, if one did.
+    pub too_deep: Option<usize>,
     /// Where a list ended with items written without blanks between them, when the
     /// failure follows it: the likely cause.
     pub after_adjacent: bool,
@@ -43,6 +49,9 @@ pub(crate) struct Parser<'a> {
     expected: Vec<&'static str>,
     /// End offsets of lists whose last items touched each other.
     adjacent_ends: Vec<usize>,
+    /// Struct bodies open around the current position.
+    depth: usize,
+    too_deep: Option<usize>,
 }
 
 /// Parses one source text into its definitions.
@@ -54,12 +63,22 @@ pub(crate) fn parse_source(text: &str, source: usize) -> Result<Vec<Def>, Syntax
         furthest: 0,
         expected: Vec::new(),
         adjacent_ends: Vec::new(),
+        depth: 0,
+        too_deep: None,
     };
     p.blank0();
     let defs = p.list(Parser::definition);
     p.blank0();
-    if p.pos == p.src.len() {
+    if p.pos == p.src.len() && p.too_deep.is_none() {
         return Ok(defs);
+    }
+    if let Some(offset) = p.too_deep {
+        return Err(SyntaxFailure {
+            offset,
+            expected: Vec::new(),
+            too_deep: Some(offset),
+            after_adjacent: false,
+        });
     }
     p.fail("end of input");
     let gap_is_blank = |end: usize| {
@@ -72,6 +91,7 @@ pub(crate) fn parse_source(text: &str, source: usize) -> Result<Vec<Def>, Syntax
     Err(SyntaxFailure {
         offset: p.furthest,
         expected: p.expected,
+        too_deep: None,
         after_adjacent,
     })
 }
@@ -215,35 +235,53 @@ impl<'a> Parser<'a> {
 
     /// `blank0 (P blanks)* P* blank0`: items separated by blanks, where items may
     /// touch each other only at the very end of the list (as in the reference).
+    ///
+    /// Each item is parsed once: when `P blanks` fails, `P*` would start where the
+    /// failed `P` started and, the grammar being deterministic, reach the same result,
+    /// so that result is reused (re-parsing made nesting cost 2^depth).
     fn list<T>(&mut self, item: fn(&mut Self) -> Option<T>) -> Vec<T> {
         let mut out = Vec::new();
         self.blank0();
-        loop {
-            let save = self.pos;
-            match item(self) {
-                Some(v) if self.blanks() => out.push(v),
-                _ => {
-                    self.pos = save;
-                    break;
-                }
-            }
-        }
-        let mut adjacent = 0;
+        let mut touching = None;
         loop {
             let save = self.pos;
             match item(self) {
                 Some(v) => {
-                    out.push(v);
-                    adjacent += 1;
+                    let end = self.pos;
+                    if self.blanks() {
+                        out.push(v);
+                    } else {
+                        self.pos = end;
+                        touching = Some(v);
+                        break;
+                    }
                 }
                 None => {
+                    // `P*` would fail at the same place: the list ends here.
                     self.pos = save;
                     break;
                 }
             }
         }
-        if adjacent > 1 {
-            self.adjacent_ends.push(self.pos);
+        if let Some(first) = touching {
+            out.push(first);
+            let mut adjacent = 1;
+            loop {
+                let save = self.pos;
+                match item(self) {
+                    Some(v) => {
+                        out.push(v);
+                        adjacent += 1;
+                    }
+                    None => {
+                        self.pos = save;
+                        break;
+                    }
+                }
+            }
+            if adjacent > 1 {
+                self.adjacent_ends.push(self.pos);
+            }
         }
         self.blank0();
         out
@@ -273,10 +311,20 @@ impl<'a> Parser<'a> {
     }
 
     fn struct_body(&mut self) -> Option<Vec<Item>> {
+        if self.too_deep.is_some() {
+            return None;
+        }
+        let open = self.pos;
         if !self.literal("{", "'{'") {
             return None;
         }
+        if self.depth == MAX_NESTING {
+            self.too_deep = Some(open);
+            return None;
+        }
+        self.depth += 1;
         let items = self.list(Parser::item);
+        self.depth -= 1;
         if !self.literal("}", "'}'") {
             return None;
         }
