@@ -55,7 +55,8 @@ impl CallArgs {
         Ok(())
     }
 
-    /// `send`: a push; returns once it is written.
+    /// `send`: a push; returns once the remote node took it (a delivery barrier:
+    /// [`Node::flush`](skynet_cluster::Node::flush)).
     pub fn run_send(self) -> Result<(), String> {
         let (address, payload, opts) = self.prepare()?;
         let node = self.cluster.node()?;
@@ -64,9 +65,14 @@ impl CallArgs {
             node.send_with(&self.node, address, payload, &opts)
                 .await
                 .map_err(describe)?;
-            tokio::time::timeout(timeout, node.flush(&self.node))
-                .await
-                .map_err(|_| "the push could not be written in time".to_owned())
+            match tokio::time::timeout(timeout, node.flush(&self.node)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!(
+                    "the push may not have been delivered: {}",
+                    describe(e)
+                )),
+                Err(_) => Err("the push was not confirmed in time".to_owned()),
+            }
         })
     }
 }

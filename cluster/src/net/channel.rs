@@ -490,11 +490,41 @@ impl Channel {
         Ok(())
     }
 
-    /// Waits until what was queued on the current connection was written.
-    pub(crate) async fn flush(&self) {
-        let conn = self.lock().conn.clone();
-        if let Some(c) = conn {
-            c.queue.flushed().await;
+    /// A delivery barrier: a name query (address 0) round trip on the current
+    /// connection, after everything already queued on it. The remote reads a
+    /// connection in order and dispatches each push before it reads the next frame,
+    /// so its answer (found or not) means every earlier push was taken. No connection
+    /// (nothing was ever sent) is `Ok`; a connection that closed is `ConnectionLost`:
+    /// what was queued on it may be lost.
+    pub(crate) async fn sync(&self) -> Result<(), CallError> {
+        let Some(conn) = self.lock().conn.clone() else {
+            return Ok(());
+        };
+        let session = self.sessions.consume();
+        let rx = conn
+            .register(session)
+            .map_err(|why| error_for(why, &self.name))?;
+        let mut guard = PendingGuard {
+            conn: &conn,
+            session,
+            armed: true,
+        };
+        // `skynet.pack("")`: a name nobody registers.
+        const EMPTY_NAME: &[u8] = &[0x04];
+        match conn
+            .queue
+            .push(|buf| write_request(buf, AddrRef::Handle(0), session, false, EMPTY_NAME, None))
+        {
+            Err(_) => return Err(CallError::ConnectionLost),
+            Ok(Err(e)) => return Err(e.into()),
+            Ok(Ok(())) => {}
+        }
+        let r = rx.await;
+        guard.armed = false;
+        match r {
+            Ok(Ok(_)) | Ok(Err(CallError::Remote(_))) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(CallError::ConnectionLost),
         }
     }
 

@@ -567,16 +567,58 @@ impl Node {
         self.send(node, address, Bytes::from(payload)).await
     }
 
-    /// Waits until every frame queued for `node` so far (pushes included) was written
-    /// to its socket: before exiting a program that only sent pushes.
-    pub async fn flush(&self, node: &str) {
+    /// A delivery barrier for `node`: returns `Ok` once the remote node has taken
+    /// every request and push sent to it so far on the current connection — a name
+    /// query round trip after them, which a skynet node (or a Rust one) answers only
+    /// after dispatching every earlier frame of the connection. Use it before exiting
+    /// a program that only sent pushes: a push that was merely *written* can still be
+    /// dropped by the remote agent when the connection closes right after.
+    ///
+    /// `Ok` at once when nothing was ever sent to `node`. Bounded by the call
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::ConnectionLost`] when the connection closed (what was sent on it
+    /// may be lost), [`CallError::Timeout`], [`CallError::Shutdown`].
+    pub async fn flush(&self, node: &str) -> Result<(), CallError> {
         let channel = {
             let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
             nodes.channels.get(node).cloned()
         };
-        if let Some(c) = channel {
-            c.flush().await;
+        let Some(c) = channel else { return Ok(()) };
+        match self.inner.opts.call_timeout {
+            Some(d) => tokio::time::timeout(d, c.sync())
+                .await
+                .unwrap_or(Err(CallError::Timeout)),
+            None => c.sync().await,
         }
+    }
+
+    /// [`flush`](Self::flush)es every remote node this node has sent to (each bounded
+    /// by `timeout`), then [`shutdown`](Self::shutdown)s: pushes sent before are
+    /// taken by their nodes unless a connection fails. Returns the nodes whose flush
+    /// failed, with why.
+    pub async fn close(&self, timeout: Duration) -> Vec<(String, CallError)> {
+        let channels: Vec<(String, Arc<Channel>)> = {
+            let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+            nodes
+                .channels
+                .iter()
+                .map(|(n, c)| (n.clone(), c.clone()))
+                .collect()
+        };
+        let mut failed = Vec::new();
+        for (name, c) in channels {
+            let r = tokio::time::timeout(timeout, c.sync())
+                .await
+                .unwrap_or(Err(CallError::Timeout));
+            if let Err(e) = r {
+                failed.push((name, e));
+            }
+        }
+        self.shutdown();
+        failed
     }
 
     /// Calls to `node` waiting for their reply right now (0 for an unknown node): a

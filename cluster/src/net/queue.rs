@@ -18,8 +18,6 @@ pub(crate) struct Closed;
 struct State {
     buf: BytesMut,
     closed: bool,
-    /// The writer holds frames it has not finished writing.
-    writing: bool,
 }
 
 /// A connection's outgoing frames.
@@ -55,7 +53,6 @@ impl OutQueue {
             state: Mutex::new(State {
                 buf: BytesMut::with_capacity(INITIAL),
                 closed: false,
-                writing: false,
             }),
             wake_writer: Notify::new(),
             drained: Notify::new(),
@@ -155,23 +152,6 @@ impl OutQueue {
         }
     }
 
-    /// Waits until everything queued so far was handed to the socket (or the queue
-    /// closed).
-    pub(crate) async fn flushed(&self) {
-        loop {
-            let notified = self.drained.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let st = self.lock();
-                if st.closed || (st.buf.is_empty() && !st.writing) {
-                    return;
-                }
-            }
-            notified.await;
-        }
-    }
-
     /// Closes the queue: later pushes fail; the writer writes what is queued, then
     /// stops.
     pub(crate) fn close(&self) {
@@ -189,7 +169,6 @@ impl OutQueue {
                 let mut st = self.lock();
                 if !st.buf.is_empty() {
                     std::mem::swap(&mut st.buf, &mut spare);
-                    st.writing = true;
                     Step::Write
                 } else if st.closed {
                     Step::Finish
@@ -209,7 +188,6 @@ impl OutQueue {
                 }
             }
             let r = w.write_all(&spare).await;
-            self.lock().writing = false;
             spare.clear();
             if spare.capacity() > SHRINK_ABOVE {
                 spare = BytesMut::with_capacity(INITIAL);
