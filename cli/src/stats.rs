@@ -1,7 +1,13 @@
 //! What the benchmark subcommands (`skynet-cluster bench`, `sproto bench`) measure:
 //! per-task tallies of latencies and errors, and their summary (percentiles).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// A failed call that came back faster than this is followed by a pause of the same
+/// length, so a benchmark does not spin on instant failures (a node in its reconnect
+/// back-off) and count millions of them.
+pub const FAST_FAILURE: Duration = Duration::from_millis(5);
 
 /// What one benchmark task measured.
 #[derive(Debug, Default)]
@@ -10,6 +16,8 @@ pub struct Tally {
     pub latencies_ns: Vec<u64>,
     /// Failed calls.
     pub errors: u64,
+    /// Failed calls by kind.
+    pub errors_by_kind: BTreeMap<&'static str, u64>,
     /// What the first failure said.
     pub first_error: Option<String>,
 }
@@ -21,9 +29,10 @@ impl Tally {
             .push(u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX));
     }
 
-    /// Counts a failed call; `describe` is asked only for the first failure.
-    pub fn error(&mut self, describe: impl FnOnce() -> String) {
+    /// Counts a failed call of `kind`; `describe` is asked only for the first failure.
+    pub fn error(&mut self, kind: &'static str, describe: impl FnOnce() -> String) {
         self.errors += 1;
+        *self.errors_by_kind.entry(kind).or_default() += 1;
         self.first_error.get_or_insert_with(describe);
     }
 }
@@ -38,9 +47,10 @@ impl Tally {
 /// for us in [3, 1, 2, 4] {
 ///     t.ok(Duration::from_micros(us));
 /// }
-/// t.error(|| "timeout".into());
+/// t.error("timeout", || "no reply within 1 s".into());
 /// let s = Summary::new([t]);
-/// assert_eq!((s.calls(), s.errors, s.first_error.as_deref()), (4, 1, Some("timeout")));
+/// assert_eq!((s.calls(), s.errors, s.first_error.as_deref()), (4, 1, Some("no reply within 1 s")));
+/// assert_eq!(s.errors_by_kind["timeout"], 1);
 /// assert_eq!((s.percentile_us(0.5), s.percentile_us(0.99), s.mean_us()), (2.0, 4.0, 2.5));
 /// ```
 #[derive(Debug, Default)]
@@ -48,6 +58,8 @@ pub struct Summary {
     sorted_ns: Vec<u64>,
     /// Failed calls.
     pub errors: u64,
+    /// Failed calls by kind.
+    pub errors_by_kind: BTreeMap<&'static str, u64>,
     /// The first failure of the first task that had one.
     pub first_error: Option<String>,
 }
@@ -59,12 +71,25 @@ impl Summary {
         for t in tallies {
             s.sorted_ns.extend(t.latencies_ns);
             s.errors += t.errors;
+            for (k, n) in t.errors_by_kind {
+                *s.errors_by_kind.entry(k).or_default() += n;
+            }
             if s.first_error.is_none() {
                 s.first_error = t.first_error;
             }
         }
         s.sorted_ns.sort_unstable();
         s
+    }
+
+    /// The error counts by kind as one line: `timeout 3, connect 12` (empty without
+    /// errors).
+    pub fn errors_line(&self) -> String {
+        self.errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Successful calls.

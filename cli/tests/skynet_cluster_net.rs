@@ -208,3 +208,47 @@ fn serve_and_call_refuse_bad_arguments() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn bench_through_an_outage_neither_spins_nor_hides_error_kinds() {
+    let mut s = serve();
+    let cluster = format!("rs={}", s.addr);
+    let bench = Command::new(BIN)
+        .args([
+            "bench",
+            "--cluster",
+            &cluster,
+            "rs",
+            "@echo",
+            "--duration",
+            "1.5",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "4",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn bench");
+    std::thread::sleep(Duration::from_millis(400));
+    // The server goes away in the middle of the run.
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+    let out = bench.wait_with_output().expect("bench output");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let errors = v["errors"].as_u64().expect("errors");
+    assert!(errors > 0, "{v}");
+    // Instant back-off failures pause: 4 callers over ~1.1 s, not millions.
+    assert!(errors < 4 * 1100 / 5 + 100, "{errors} errors: a busy loop");
+    let kinds = v["errors_by_kind"].as_object().expect("errors by kind");
+    let counted: u64 = kinds.values().filter_map(|n| n.as_u64()).sum();
+    assert_eq!(counted, errors, "{v}");
+    assert!(kinds.contains_key("connect"), "{v}");
+    assert!(
+        text(&out.stderr).contains("errors by kind:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

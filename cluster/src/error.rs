@@ -176,6 +176,28 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// A short stable name of the kind of failure (`"remote"`, `"timeout"`,
+    /// `"connect"`, …), for counting errors by kind (benchmarks, metrics).
+    ///
+    /// ```
+    /// assert_eq!(skynet_cluster::CallError::Timeout.kind(), "timeout");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Remote(_) => "remote",
+            CallError::Timeout => "timeout",
+            CallError::NodeDown(_) => "node_down",
+            CallError::UnknownNode(_) => "unknown_node",
+            CallError::ConnectionLost => "connection_lost",
+            CallError::Connect { .. } => "connect",
+            CallError::Address(_) => "address",
+            CallError::Frame(_) => "frame",
+            CallError::Encode(_) => "encode",
+            CallError::Decode(_) => "decode",
+            CallError::Shutdown => "shutdown",
+        }
+    }
+
     /// `true` when the call may have never reached the remote service and a retry can
     /// help: connection problems, node down, timeouts.
     pub fn is_transient(&self) -> bool {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use clap::Args;
 use skynet_cluster::luaseri::{pack, LuaValue};
 use skynet_cluster::Address;
-use sproto_cli::stats::{Summary, Tally};
+use sproto_cli::stats::{Summary, Tally, FAST_FAILURE};
 
 use super::call::describe;
 use super::node_args::{runtime, ClusterArgs};
@@ -91,13 +91,19 @@ impl BenchArgs {
                             }
                             let r = node.call(&name, address.clone(), payload.clone()).await;
                             let t1 = Instant::now();
+                            if r.is_err() && t1 - t0 < FAST_FAILURE {
+                                // No busy loop during an outage (instant back-off failures).
+                                tokio::time::sleep(FAST_FAILURE).await;
+                            }
                             if t0 < measure_from {
                                 continue;
                             }
                             match r {
                                 Ok(reply) if !check || reply == payload => t.ok(t1 - t0),
-                                Ok(_) => t.error(|| "reply differs from the request".into()),
-                                Err(e) => t.error(|| describe(e)),
+                                Ok(_) => {
+                                    t.error("mismatch", || "reply differs from the request".into())
+                                }
+                                Err(e) => t.error(e.kind(), || describe(e)),
                             }
                         }
                         t
@@ -119,7 +125,7 @@ impl BenchArgs {
             let v = serde_json::json!({
                 "node": self.node, "address": self.address, "concurrency": self.concurrency,
                 "payload": self.payload, "seconds": elapsed.as_secs_f64(), "calls": calls,
-                "errors": errors, "calls_per_sec": rate.round(),
+                "errors": errors, "errors_by_kind": stats.errors_by_kind, "calls_per_sec": rate.round(),
                 "mean_us": mean, "p50_us": pct(0.50), "p99_us": pct(0.99), "p999_us": pct(0.999),
                 "max_us": stats.max_us(),
             });
@@ -150,7 +156,7 @@ impl BenchArgs {
             );
         }
         if let Some(e) = &stats.first_error {
-            eprintln!("first error: {e}");
+            eprintln!("errors by kind: {}; first error: {e}", stats.errors_line());
         }
         if errors > 0 && calls == 0 {
             return Err("every call failed".into());

@@ -16,6 +16,11 @@ impl Sproto {
     /// gives an error with the byte offset of the problem; memory use is bounded by a
     /// small multiple of the input size.
     ///
+    /// The bundle of an empty schema (no types, no protocols) is the two bytes `00 00`,
+    /// which [`Sproto::to_bundle`] writes but this refuses — as the reference's
+    /// `sproto_create` does (it fails on a bundle without types): an empty schema
+    /// does not survive a round trip through bytes. Keep it as text, or add a type.
+    ///
     /// ```
     /// use sproto_rt::Sproto;
     ///
@@ -23,6 +28,8 @@ impl Sproto {
     /// let sp = Sproto::from_bundle(&bundle).unwrap();
     /// assert!(sp.type_by_name("A").unwrap().fields[0].array);
     /// assert!(Sproto::from_bundle(&bundle[..bundle.len() - 1]).is_err());
+    /// assert_eq!(Sproto::parse("").unwrap().to_bundle(), [0, 0]);
+    /// assert!(Sproto::from_bundle(&[0, 0]).is_err());
     /// ```
     pub fn from_bundle(bytes: &[u8]) -> Result<Sproto, DecodeError> {
         // The reference's struct check wants at least 4 bytes even for an empty group.

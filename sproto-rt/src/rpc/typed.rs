@@ -105,6 +105,20 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// A short stable name of the kind of failure (`"timeout"`, `"closed"`, …), for
+    /// counting errors by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::TooLarge(_) => "too_large",
+            CallError::TooManyPending { .. } => "too_many_pending",
+            CallError::Timeout(_) => "timeout",
+            CallError::Closed(_) => "closed",
+            CallError::Decode(_) => "decode",
+            CallError::UnknownProtocol(_) => "unknown_protocol",
+            CallError::Encode(_) => "encode",
+        }
+    }
+
     /// The error for a request the connection refused to queue.
     pub fn from_send(e: SendError, closed: impl FnOnce() -> CloseReason) -> Self {
         match e {

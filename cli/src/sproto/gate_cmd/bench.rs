@@ -92,7 +92,7 @@ impl BenchArgs {
         let stats = rt.block_on(self.measure(&schemas, call))?;
         self.report(&stats);
         if let Some(e) = &stats.first_error {
-            eprintln!("first error: {e}");
+            eprintln!("errors by kind: {}; first error: {e}", stats.errors_line());
         }
         if stats.errors > 0 && stats.calls() == 0 {
             return Err("every call failed".into());
@@ -140,7 +140,7 @@ impl BenchArgs {
                             // fail every later call at once: that client stops.
                             let lost = matches!(e, CallError::Closed(_));
                             if counted || lost {
-                                t.error(|| e.to_string());
+                                t.error(e.kind(), || e.to_string());
                             }
                             if lost {
                                 break;
@@ -201,7 +201,8 @@ impl BenchArgs {
             let v = serde_json::json!({
                 "connect": self.conn.connect, "transport": transport, "proto": self.proto,
                 "clients": self.clients, "duration_secs": self.duration.as_secs_f64(),
-                "calls": stats.calls(), "errors": stats.errors, "calls_per_sec": rate.round(),
+                "calls": stats.calls(), "errors": stats.errors,
+                "errors_by_kind": stats.errors_by_kind, "calls_per_sec": rate.round(),
                 "mean_us": stats.mean_us(), "p50_us": pct(0.50), "p99_us": pct(0.99),
                 "p999_us": pct(0.999), "max_us": stats.max_us(),
             });
