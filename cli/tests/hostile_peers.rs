@@ -167,3 +167,176 @@ fn junk_frames_add_little_log() {
     eprintln!("1 MiB of junk frames logged {logged} bytes");
     assert!(logged < 64 << 10, "{logged} bytes of log");
 }
+
+/// A client from `source` (another loopback address than the attacker's) whose call
+/// to `@echo` is answered within `within`.
+fn answered_from(source: &str, addr: &str, within: Duration) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let attempt = async {
+            let sock = tokio::net::TcpSocket::new_v4().ok()?;
+            sock.bind(format!("{source}:0").parse().ok()?).ok()?;
+            let mut s = sock.connect(addr.parse().ok()?).await.ok()?;
+            let payload = to_args(&("hi",)).ok()?;
+            tokio::io::AsyncWriteExt::write_all(&mut s, &request("echo", 1, &payload))
+                .await
+                .ok()?;
+            let mut head = [0u8; 2];
+            tokio::io::AsyncReadExt::read_exact(&mut s, &mut head)
+                .await
+                .ok()
+        };
+        tokio::time::timeout(within, attempt)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    })
+}
+
+/// Whether the server closes `s` within `within` (reads return end of file or fail).
+fn closed_within(s: &TcpStream, within: Duration) -> bool {
+    let _ = s.set_read_timeout(Some(within));
+    let mut b = [0u8; 64];
+    let mut r = s;
+    loop {
+        match r.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn idle_connections_from_one_address_cannot_lock_others_out() {
+    let server = serve(&[
+        "--max-connections",
+        "300",
+        "--max-connections-per-address",
+        "200",
+        "--idle-timeout",
+        "2",
+    ]);
+    // 250 idle connections from 127.0.0.1: the last 50 are refused at once.
+    let idle: Vec<TcpStream> = (0..250)
+        .map(|_| TcpStream::connect(&server.addr).expect("tcp"))
+        .collect();
+    let refused = idle[200..]
+        .iter()
+        .filter(|s| closed_within(s, Duration::from_secs(2)))
+        .count();
+    assert_eq!(refused, 50, "visible refusals past the per-address cap");
+    // Another address is served during the attack.
+    assert!(answered_from(
+        "127.0.0.2",
+        &server.addr,
+        Duration::from_secs(3)
+    ));
+    // The idle ones are closed after the idle timeout.
+    let started = Instant::now();
+    assert!(idle[..200]
+        .iter()
+        .all(|s| closed_within(s, Duration::from_secs(5))));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        answered_within(&server.addr, Duration::from_secs(3)),
+        "slots were freed"
+    );
+}
+
+#[test]
+fn in_flight_work_of_a_peer_that_is_gone_frees_its_slot() {
+    let server = serve(&[
+        "--max-connections",
+        "100",
+        "--max-connections-per-address",
+        "100",
+    ]);
+    // 300 connections that each start a one-minute call and close at once.
+    let slow = to_args(&(6000i64, "x")).expect("packs");
+    for _ in 0..300 {
+        if let Ok(mut s) = TcpStream::connect(&server.addr) {
+            let _ = s.write_all(&request("slow", 1, &slow));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut served = false;
+    while !served && Instant::now() < deadline {
+        served = answered_within(&server.addr, Duration::from_secs(1));
+    }
+    assert!(
+        served,
+        "the node took new clients again within a few seconds"
+    );
+}
+
+/// Where the last frame of a run of length-prefixed frames starts.
+fn last_frame_start(frames: &[u8]) -> usize {
+    let (mut at, mut last) = (0, 0);
+    while at + 2 <= frames.len() {
+        last = at;
+        at += 2 + usize::from(u16::from_be_bytes([frames[at], frames[at + 1]]));
+    }
+    last
+}
+
+#[test]
+fn unfinished_multipart_requests_are_bounded_node_wide() {
+    let server = serve(&["--request-budget-mib", "64"]);
+    let pid = server.child.id();
+    // 12 connections, each starting 20 requests of 1 MiB and never sending the last
+    // part: 240 MiB would be held without a node-wide bound.
+    let mut senders = Vec::new();
+    for c in 0..12u32 {
+        let addr = server.addr.clone();
+        senders.push(std::thread::spawn(move || {
+            let Ok(mut s) = TcpStream::connect(&addr) else {
+                return;
+            };
+            let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+            let payload = vec![b'x'; 1 << 20];
+            for m in 0..20u32 {
+                let mut frames = Vec::new();
+                let session = c * 100 + m + 1;
+                encode_request(
+                    &mut frames,
+                    AddrRef::Name(b"echo"),
+                    session,
+                    false,
+                    &payload,
+                )
+                .expect("encodes");
+                // Everything but the last part (the last frame).
+                let last = last_frame_start(&frames);
+                if s.write_all(&frames[..last]).is_err() {
+                    return; // the server stopped reading: the budget holds
+                }
+            }
+            std::thread::sleep(Duration::from_secs(3));
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        answered_within(&server.addr, Duration::from_secs(3)),
+        "others are still served"
+    );
+    for s in senders {
+        let _ = s.join();
+    }
+    let peak = peak_rss(pid);
+    eprintln!(
+        "serve peak RSS with 240 MiB of unfinished requests offered (64 MiB budget): {} MiB",
+        peak >> 20
+    );
+    assert!(peak < 160 << 20, "peak RSS {} MiB", peak >> 20);
+}

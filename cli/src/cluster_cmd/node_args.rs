@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use skynet_cluster::luaseri::json::from_json;
 use skynet_cluster::luaseri::LuaValue;
-use skynet_cluster::{ClusterConfig, Node};
+use skynet_cluster::{ClusterConfig, Node, NodeBuilder};
 use sproto_cli::io::parse_json;
 
 /// `--cluster`, `--config`, `--timeout`.
@@ -59,11 +59,15 @@ impl ClusterArgs {
 
     /// A node with this map and timeout.
     pub fn node(&self) -> Result<Node, String> {
+        Ok(self.builder()?.build())
+    }
+
+    /// A node builder with this map and timeout, for more settings.
+    pub fn builder(&self) -> Result<NodeBuilder, String> {
         Ok(Node::builder()
             .config(self.config()?)
             .call_timeout(Some(self.timeout()?))
-            .busy_poll(Duration::from_micros(self.busy_poll_us))
-            .build())
+            .busy_poll(Duration::from_micros(self.busy_poll_us)))
     }
 
     /// Checks that `node` is in the map, for a clear message before connecting.

@@ -26,6 +26,22 @@ pub struct ServeArgs {
     /// Log level on stderr: off, error, warn, info, debug, trace.
     #[arg(long, default_value = "warn")]
     log: String,
+    /// Connections served at once; more are closed at once (a visible refusal).
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    max_connections: usize,
+    /// Connections served at once from one peer IP address.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    max_connections_per_address: usize,
+    /// Seconds an accepted connection with nothing in flight may stay silent (0: forever).
+    #[arg(long, default_value_t = 300.0, value_name = "SECS")]
+    idle_timeout: f64,
+    /// Seconds a peer may stall inside a frame or a multi-part message.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    frame_timeout: f64,
+    /// MiB of request bytes (multi-part messages being received, payloads of requests
+    /// in flight) the node holds at most, over every connection.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    request_budget_mib: usize,
 }
 
 impl ServeArgs {
@@ -45,7 +61,19 @@ impl ServeArgs {
                 self.name.clone()
             }
         };
-        let node = self.cluster.node()?;
+        let secs = |v: f64, flag: &str| {
+            Duration::try_from_secs_f64(v).map_err(|_| format!("--{flag} {v}: expected seconds"))
+        };
+        let idle = secs(self.idle_timeout, "idle-timeout")?;
+        let node = self
+            .cluster
+            .builder()?
+            .max_connections(self.max_connections)
+            .max_connections_per_address(self.max_connections_per_address)
+            .idle_timeout((!idle.is_zero()).then_some(idle))
+            .frame_timeout(secs(self.frame_timeout, "frame-timeout")?)
+            .request_budget(self.request_budget_mib.saturating_mul(1 << 20))
+            .build();
         runtime(self.threads)?.block_on(async {
             let set = conformance::register(&node).map_err(|e| e.to_string())?;
             let addr = node.open(&target).await.map_err(|e| e.to_string())?;

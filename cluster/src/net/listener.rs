@@ -1,7 +1,14 @@
 //! The serving side: accept connections, decode requests, resolve addresses, run
-//! services concurrently, write replies. Limits per connection: reassembly bytes and
-//! messages ([`Limits`](crate::Limits)), requests in flight, and queued reply bytes
-//! (a peer that does not read its replies stops being read).
+//! services concurrently, write replies.
+//!
+//! What a peer can make a node hold is bounded: connection slots (in all and per
+//! peer address; a refused connection is closed at once), time (an idle connection,
+//! or one that stalls inside a frame, is closed), reassembly bytes and messages per
+//! connection ([`Limits`](crate::Limits)), request bytes over the whole node (the
+//! budget: reserved before reading more), requests in flight per connection, and
+//! queued reply bytes (checked before each request and each reply: a peer that does
+//! not read its replies stops being read). A peer that closes its connection is gone:
+//! its requests in flight are cancelled.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,10 +24,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use super::admission::Admission;
+use super::budget::{Budget, Held};
 use super::log_limit::LogLimit;
 use super::node::NodeOptions;
 use super::queue::OutQueue;
-use crate::frame::{encode_error, encode_response, take_frame, RequestFrame};
+use crate::frame::{encode_error, encode_response, frame_body_len, take_frame, RequestFrame};
 use crate::luaseri;
 use crate::reassembly::{Inbound, InboundRequest, RequestAssembler};
 use crate::registry::{Registry, Resolved, NAME_NOT_FOUND};
@@ -31,26 +40,42 @@ pub(crate) struct ServerCtx {
     pub(crate) registry: Arc<Registry>,
     pub(crate) opts: Arc<NodeOptions>,
     pub(crate) shutdown: watch::Receiver<bool>,
-    pub(crate) connections: Arc<Semaphore>,
+    pub(crate) admission: Arc<Admission>,
+    pub(crate) budget: Budget,
 }
 
-/// Accepts connections until the node shuts down.
+/// Bytes a connection may buffer without reserving budget: a small request is
+/// always read (and served) even when the node's budget is used up.
+const FREE_BYTES: usize = 64 << 10;
+/// The least room asked of the read buffer before a read.
+const MIN_READ: usize = 8 << 10;
+/// In-flight payloads up to this size are copied out of the read buffer, so that a
+/// small request does not keep a whole read chunk alive.
+const DETACH_BELOW: usize = 4 << 10;
+
+/// Accepts connections until the node shuts down; refuses (closes at once) what is
+/// over the connection limits.
 pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
     let mut shutdown = ctx.shutdown.clone();
+    let mut refusals = LogLimit::default();
     loop {
-        let permit = tokio::select! {
-            p = ctx.connections.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            _ = shutdown.wait_for(|s| *s) => return,
-        };
         let accepted = tokio::select! {
             r = listener.accept() => r,
             _ = shutdown.wait_for(|s| *s) => return,
         };
         match accepted {
             Ok((stream, peer)) => {
+                let slot = match ctx.admission.admit(peer.ip()) {
+                    Ok(slot) => slot,
+                    Err(why) => {
+                        let (log, earlier) = refusals.allow();
+                        if log || earlier > 0 {
+                            tracing::warn!(%peer, ?why, earlier, "connection refused: at the connection limit");
+                        }
+                        drop(stream);
+                        continue;
+                    }
+                };
                 let span = tracing::debug_span!("cluster.conn", %peer);
                 let ctx = ctx.clone();
                 tokio::spawn(
@@ -58,7 +83,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                         tracing::debug!("accepted");
                         let why = serve(stream, peer, ctx).await;
                         tracing::debug!(reason = %why, "connection closed");
-                        drop(permit);
+                        drop(slot);
                     }
                     .instrument(span),
                 );
@@ -77,7 +102,18 @@ struct Server {
     ctx: Arc<ServerCtx>,
     queue: Arc<OutQueue>,
     inflight: Arc<Semaphore>,
+    /// Set when the peer is gone: requests in flight stop.
+    cancel: watch::Sender<bool>,
     peer: SocketAddr,
+}
+
+/// What ended a read.
+enum ReadEnd {
+    Data,
+    Eof,
+    Failed(String),
+    Shutdown,
+    QueueClosed,
 }
 
 /// Serves one connection until it ends; returns why it ended.
@@ -89,6 +125,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
     let server = Server {
         queue: Arc::new(OutQueue::new(ctx.opts.write_high_water)),
         inflight: Arc::new(Semaphore::new(ctx.opts.max_inflight)),
+        cancel: watch::channel(false).0,
         peer,
         ctx,
     };
@@ -101,44 +138,85 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
         }
         .in_current_span(),
     );
+    let opts = server.ctx.opts.clone();
     let mut shutdown = server.ctx.shutdown.clone();
-    let mut asm = RequestAssembler::new(server.ctx.opts.limits);
+    let mut asm = RequestAssembler::new(opts.limits);
     let mut drops = LogLimit::default();
-    let mut buf = BytesMut::with_capacity(64 << 10);
+    let mut held = server.ctx.budget.hold();
+    let mut buf = BytesMut::new();
     let why = loop {
         // Back-pressure: a peer that does not read its replies is not read either.
         server.queue.wait_space().await;
-        if buf.capacity() - buf.len() < 8192 {
-            buf.reserve(64 << 10);
+        // Room for the rest of the current frame (at most 64 KiB), or a small read.
+        let want = frame_body_len(&buf)
+            .map_or(MIN_READ, |n| (n + 2).saturating_sub(buf.len()))
+            .max(MIN_READ);
+        buf.reserve(want);
+        // Reserve budget for what this connection holds plus what it may read.
+        let need = (buf.len() + asm.buffered() + want).saturating_sub(FREE_BYTES);
+        if held.bytes() < need
+            && tokio::time::timeout(opts.frame_timeout, held.grow_to(need))
+                .await
+                .is_err()
+        {
+            break "no request budget in time (the node holds too many request bytes)".to_owned();
         }
-        let n = tokio::select! {
-            r = rd.read_buf(&mut buf) => r,
-            _ = shutdown.wait_for(|s| *s) => {
+        // A started frame or message must go on; an idle connection may rest a while.
+        let midway = !buf.is_empty() || asm.pending() > 0;
+        let idle = server.inflight.available_permits() == opts.max_inflight;
+        let limit = if midway {
+            Some(opts.frame_timeout)
+        } else if idle {
+            opts.idle_timeout
+        } else {
+            None
+        };
+        let read = async {
+            tokio::select! {
+                r = rd.read_buf(&mut buf) => match r {
+                    Ok(0) => ReadEnd::Eof,
+                    Ok(_) => ReadEnd::Data,
+                    Err(e) => ReadEnd::Failed(format!("read error: {e}")),
+                },
+                _ = shutdown.wait_for(|s| *s) => ReadEnd::Shutdown,
+                _ = server.queue.closed() => ReadEnd::QueueClosed,
+            }
+        };
+        let end = match limit {
+            Some(d) => match tokio::time::timeout(d, read).await {
+                Ok(end) => end,
+                Err(_) if midway => break format!("no progress within {d:?} inside a frame"),
+                Err(_) => break format!("idle for {d:?}"),
+            },
+            None => read.await,
+        };
+        match end {
+            ReadEnd::Data => {}
+            ReadEnd::Eof => break "closed by the peer".to_owned(),
+            ReadEnd::Failed(e) => break e,
+            ReadEnd::QueueClosed => break "write side closed".to_owned(),
+            ReadEnd::Shutdown => {
+                let _ = server.cancel.send(true);
                 writer.abort();
                 return "node shut down".into();
             }
-            _ = server.queue.closed() => break "write side closed".to_owned(),
-        };
-        match n {
-            Ok(0) => break "closed by the peer".to_owned(),
-            Ok(_) => {}
-            Err(e) => break format!("read error: {e}"),
         }
-        if let Err(why) = server.handle_frames(&mut buf, &mut asm, &mut drops).await {
+        if let Err(why) = server
+            .handle_frames(&mut buf, &mut asm, &mut drops, &mut held)
+            .await
+        {
             // Malformed input closes this connection only.
+            let _ = server.cancel.send(true);
             writer.abort();
             report_drops(&mut drops);
             return why;
         }
+        held.shrink_to((buf.len() + asm.buffered()).saturating_sub(FREE_BYTES));
     };
     report_drops(&mut drops);
-    // The peer may have only closed its write side: finish what is in flight, flush
-    // the replies, then close.
-    let all = u32::try_from(server.ctx.opts.max_inflight).unwrap_or(u32::MAX);
-    tokio::select! {
-        _ = server.inflight.acquire_many(all) => {}
-        _ = shutdown.wait_for(|s| *s) => {}
-    }
+    // The peer is gone (or stalled): what it asked for is no longer wanted.
+    let _ = server.cancel.send(true);
+    drop(held);
     server.queue.close();
     let _ = writer.await;
     why
@@ -151,6 +229,7 @@ impl Server {
         buf: &mut BytesMut,
         asm: &mut RequestAssembler,
         drops: &mut LogLimit,
+        held: &mut Held,
     ) -> Result<(), String> {
         while let Some(body) = take_frame(buf) {
             let frame = match RequestFrame::decode(body.freeze()) {
@@ -174,7 +253,7 @@ impl Server {
             };
             match asm.handle(frame) {
                 Ok(None) => {}
-                Ok(Some(Inbound::Request(req))) => self.dispatch(req).await,
+                Ok(Some(Inbound::Request(req))) => self.dispatch(req, held).await,
                 Ok(Some(Inbound::Reject { session, text })) => {
                     tracing::debug!(session, text, "request rejected");
                     self.reply_error(session, text.as_bytes()).await;
@@ -188,7 +267,7 @@ impl Server {
         Ok(())
     }
 
-    async fn dispatch(&self, req: InboundRequest) {
+    async fn dispatch(&self, req: InboundRequest, held: &mut Held) {
         // Back-pressure per request, not per read: a peer that pipelines requests and
         // does not read the replies gets no further work done for it.
         self.queue.wait_space().await;
@@ -222,8 +301,9 @@ impl Server {
             Resolved::Service(handle, service) => {
                 let session = req.session;
                 let push = req.push;
+                let payload_len = req.payload.len();
                 let request = Request {
-                    payload: req.payload,
+                    payload: detach_small(req.payload),
                     session,
                     push,
                     trace: req.trace,
@@ -245,13 +325,23 @@ impl Server {
                     }
                     Poll::Pending => {
                         let permit = self.permit().await;
+                        // The request's bytes stay in memory until it is done: they
+                        // count against the node's budget until then.
+                        let mut share = held.split(payload_len);
+                        share.grow_to(payload_len).await;
                         let queue = self.queue.clone();
+                        let mut cancel = self.cancel.subscribe();
                         tokio::spawn(
                             async move {
-                                let reply = fut.await;
-                                if !push {
-                                    write_reply(&queue, session, reply).await;
+                                tokio::select! {
+                                    reply = fut => {
+                                        if !push {
+                                            write_reply(&queue, session, reply).await;
+                                        }
+                                    }
+                                    _ = async { let _ = cancel.wait_for(|c| *c).await; } => {}
                                 }
+                                drop(share);
                                 drop(permit);
                             }
                             .in_current_span(),
@@ -279,6 +369,16 @@ impl Server {
             .queue
             .push_when_space(|buf| encode_error(buf, session, text))
             .await;
+    }
+}
+
+/// A small payload copied out of the read chunk it points into (so that a request
+/// in flight holds its own bytes, not the connection's whole read buffer).
+fn detach_small(payload: Bytes) -> Bytes {
+    if payload.len() < DETACH_BELOW {
+        Bytes::copy_from_slice(&payload)
+    } else {
+        payload
     }
 }
 

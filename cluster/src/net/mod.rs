@@ -2,6 +2,8 @@
 //! task (shared by both directions), the client channel per remote node, the
 //! listener, and the [`Node`] that ties them together.
 
+mod admission;
+mod budget;
 pub(crate) mod channel;
 pub(crate) mod listener;
 mod log_limit;

@@ -10,10 +10,12 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
+use super::admission::Admission;
+use super::budget::Budget;
 use super::channel::{Channel, Target};
 use super::listener::{accept_loop, ServerCtx};
 use crate::address::Address;
@@ -37,6 +39,10 @@ pub(crate) struct NodeOptions {
     pub(crate) limits: Limits,
     pub(crate) max_inflight: usize,
     pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_address: usize,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) frame_timeout: Duration,
+    pub(crate) request_budget: usize,
     pub(crate) write_high_water: usize,
     pub(crate) first_session: u32,
     pub(crate) backoff_min: Duration,
@@ -52,6 +58,10 @@ impl Default for NodeOptions {
             limits: Limits::default(),
             max_inflight: 4096,
             max_connections: 4096,
+            max_connections_per_address: 512,
+            idle_timeout: Some(Duration::from_secs(300)),
+            frame_timeout: Duration::from_secs(30),
+            request_budget: 256 << 20,
             write_high_water: 8 << 20,
             first_session: 1,
             backoff_min: Duration::from_millis(50),
@@ -114,10 +124,46 @@ impl NodeBuilder {
         self
     }
 
-    /// Accepted connections at once per listener (default 4096); past it accepting
-    /// waits.
+    /// Connections served at once over all listeners (default 4096). Past it a new
+    /// connection is accepted and closed at once (counted in
+    /// [`Node::refused_connections`]), so the peer sees a refusal, not a hang.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.opts.max_connections = n.max(1);
+        self
+    }
+
+    /// Connections served at once from one peer IP address (default 512), so that
+    /// one address cannot take every slot. A skynet node opens one connection per
+    /// remote node; raise this for many nodes behind one address.
+    pub fn max_connections_per_address(mut self, n: usize) -> Self {
+        self.opts.max_connections_per_address = n.max(1);
+        self
+    }
+
+    /// An accepted connection with no request in flight that sends nothing for this
+    /// long is closed (default 300 s; `None`: never). skynet reconnects on its next
+    /// call.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.opts.idle_timeout = timeout;
+        self
+    }
+
+    /// An accepted connection that has started a frame or a multi-part message and
+    /// sends nothing more for this long is closed (default 30 s): slow senders cannot
+    /// hold a slot and buffers indefinitely. The same bound applies to waiting for
+    /// the request budget.
+    pub fn frame_timeout(mut self, timeout: Duration) -> Self {
+        self.opts.frame_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The node-wide bound on request bytes in memory (default 256 MiB): multi-part
+    /// messages being reassembled and the payloads of requests in flight, over every
+    /// accepted connection. When it is used up, connections stop reading until
+    /// requests finish (a small request that fits a connection's read buffer is
+    /// still read and served).
+    pub fn request_budget(mut self, bytes: usize) -> Self {
+        self.opts.request_budget = bytes.max(1);
         self
     }
 
@@ -164,9 +210,14 @@ impl NodeBuilder {
                     channels: HashMap::new(),
                 }),
                 registry: Arc::new(Registry::default()),
-                opts: Arc::new(self.opts),
+                opts: Arc::new(self.opts.clone()),
                 shutdown,
                 listeners: Mutex::new(Vec::new()),
+                admission: Admission::new(
+                    self.opts.max_connections,
+                    self.opts.max_connections_per_address,
+                ),
+                budget: Budget::new(self.opts.request_budget),
             }),
         }
     }
@@ -215,6 +266,10 @@ struct Inner {
     opts: Arc<NodeOptions>,
     shutdown: watch::Sender<bool>,
     listeners: Mutex<Vec<AbortHandle>>,
+    /// Connection slots shared by every listener.
+    admission: Arc<Admission>,
+    /// Request bytes in memory, over every accepted connection.
+    budget: Budget,
 }
 
 impl Drop for Inner {
@@ -351,7 +406,8 @@ impl Node {
             registry: self.inner.registry.clone(),
             opts: self.inner.opts.clone(),
             shutdown: self.inner.shutdown.subscribe(),
-            connections: Arc::new(Semaphore::new(self.inner.opts.max_connections)),
+            admission: self.inner.admission.clone(),
+            budget: self.inner.budget.clone(),
         });
         let span = tracing::info_span!("cluster.listen", addr = %local);
         tracing::info!(parent: &span, "listening");
@@ -619,6 +675,23 @@ impl Node {
         }
         self.shutdown();
         failed
+    }
+
+    /// Accepted connections being served now, over every listener.
+    pub fn open_connections(&self) -> usize {
+        self.inner.admission.open()
+    }
+
+    /// Connections refused so far because the node (or their address) was at its
+    /// connection limit.
+    pub fn refused_connections(&self) -> u64 {
+        self.inner.admission.refused()
+    }
+
+    /// Request bytes the node can still take into memory (of
+    /// [`NodeBuilder::request_budget`]).
+    pub fn request_budget_available(&self) -> usize {
+        self.inner.budget.available()
     }
 
     /// Calls to `node` waiting for their reply right now (0 for an unknown node): a
