@@ -30,7 +30,10 @@ fn nesting_is_linear_closed_or_not() {
     for depth in [28, 60, MAX_NESTING] {
         parse_within(&nested(depth, true), Duration::from_secs(1)).expect("parses");
         let e = parse_within(&nested(depth, false), Duration::from_secs(1)).expect_err("unclosed");
-        assert!(matches!(e.diagnostics()[0].kind, SchemaErrorKind::Syntax { .. }), "{e}");
+        assert!(
+            matches!(e.diagnostics()[0].kind, SchemaErrorKind::Syntax { .. }),
+            "{e}"
+        );
     }
     // Adjacent nested bodies (`.A{.A{}}`) take the other branch of the list rule.
     let tight = ".A{".repeat(MAX_NESTING) + &"}".repeat(MAX_NESTING);
@@ -49,9 +52,14 @@ fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
     assert_eq!(at_limit.expect("parses"), MAX_NESTING);
     // 10 000 levels (50 KB) used to abort the process.
     for closed in [true, false] {
-        let e = parse_within(&nested(10_000, closed), Duration::from_secs(1)).expect_err("too deep");
+        let e =
+            parse_within(&nested(10_000, closed), Duration::from_secs(1)).expect_err("too deep");
         let d = &e.diagnostics()[0];
-        assert_eq!(d.kind, SchemaErrorKind::TooDeep { limit: MAX_NESTING }, "{e}");
+        assert_eq!(
+            d.kind,
+            SchemaErrorKind::TooDeep { limit: MAX_NESTING },
+            "{e}"
+        );
         assert_eq!(d.location.column, 5 * MAX_NESTING + 4, "{e}");
         assert!(e.to_string().contains("nested more than 100 levels"), "{e}");
     }
@@ -72,7 +80,8 @@ fn many_fields_and_protocols_parse_in_linear_time() {
     assert_eq!(sp.types()[0].fields.len(), 32_766);
     assert_eq!(sp.protocols().len(), 20_000);
     // Duplicates are still found, each once.
-    let dup = format!("{text}.Dup {{ a 0 : integer  a 1 : integer  b 0 : integer }}\np0 99999 {{}}\n");
+    let dup =
+        format!("{text}.Dup {{ a 0 : integer  a 1 : integer  b 0 : integer }}\np0 99999 {{}}\n");
     let e = parse_within(&dup, Duration::from_secs(5)).expect_err("duplicates");
     assert_eq!(e.diagnostics().len(), 3, "{e}");
 }
