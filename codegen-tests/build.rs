@@ -101,5 +101,11 @@ pub fn codec_of(module: &str, ty: &str) -> Option<Codec> {{
         .protocol_trait_name("AddressBookRpc")
         .type_attribute("Person", "#[derive(PartialOrd)]");
     config.compile(&["addressbook.sproto"], &[&schemas_dir])?;
+
+    // The runtime crate through a re-export (`crate::rt`), protocols included.
+    sproto_build::Config::new()
+        .out_file_name("custom_runtime.rs")
+        .runtime_crate("crate::rt")
+        .compile(&[schemas_dir.join("rpc.sproto")], &[] as &[&Path])?;
     Ok(())
 }

@@ -17,6 +17,16 @@ pub mod addressbook_options {
     sproto_rt::include_sproto!("addressbook_options");
 }
 
+/// `sproto_rt` under another path, as a crate re-exporting it would have it.
+pub mod rt {
+    pub use sproto_rt::*;
+}
+
+/// `rpc.sproto` with the runtime crate at `crate::rt` (`Config::runtime_crate`).
+pub mod custom_runtime {
+    sproto_rt::include_sproto!("custom_runtime");
+}
+
 /// A generated file's `schema()`.
 pub type SchemaFn = fn() -> Result<Sproto, BuildError>;
 

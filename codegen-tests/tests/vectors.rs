@@ -131,6 +131,16 @@ fn the_compile_entry_point_with_options_builds_the_same_bundle() {
     let _ = book;
 }
 
+#[test]
+fn a_runtime_crate_reexport_works() {
+    let built = sproto_codegen_tests::custom_runtime::schema().expect("builds");
+    let bundles = load("sproto/bundles.json");
+    let want = bundles["schemas"]["rpc.sproto"]["bundle"]
+        .as_str()
+        .expect("bundle");
+    assert_eq!(hex(&built.to_bundle()), want);
+}
+
 /// Decodes `bytes` with the reference's dynamic codec, as the vectors' JSON.
 fn dynamic_json(sp: &Sproto, ty: &str, bytes: &[u8]) -> Result<Json, String> {
     sp.decode(ty, bytes)
