@@ -683,3 +683,31 @@ fn derived_messages_equal_the_reference_encoding() {
     };
     assert_eq!(hex(&book.encode()), encoded);
 }
+
+/// User types named like the generated code's generic parameters.
+mod protocol_generic_names {
+    #[derive(sproto_rt::Sproto, Debug, Default, PartialEq)]
+    pub struct C {
+        #[sproto(tag = 0)]
+        pub x: i64,
+    }
+
+    #[derive(sproto_rt::Sproto, Debug, Default, PartialEq)]
+    pub struct T {
+        #[sproto(tag = 0)]
+        pub y: i64,
+    }
+
+    #[sproto_rt::protocol]
+    pub trait Clash {
+        #[sproto(tag = 1)]
+        async fn one(&self, request: C) -> T;
+    }
+}
+
+#[test]
+fn protocol_traits_may_use_types_named_c_and_t() {
+    use sproto_rt::rpc::ProtocolSet;
+    let sp = protocol_generic_names::ClashProtocol::schema().expect("builds");
+    assert_eq!(sp.protocols().len(), 1);
+}

@@ -73,18 +73,18 @@ pub fn expand(model: ProtocolModel) -> TokenStream {
 
         #[doc = #doc_client]
         #[derive(Clone, Debug)]
-        #vis struct #client<C> {
-            caller: C,
+        #vis struct #client<__C> {
+            caller: __C,
         }
 
-        impl<C: #krate::rpc::Caller> #client<C> {
+        impl<__C: #krate::rpc::Caller> #client<__C> {
             /// A stub sending through `caller`.
-            pub fn new(caller: C) -> Self {
+            pub fn new(caller: __C) -> Self {
                 #client { caller }
             }
 
             /// The caller the stub sends through.
-            pub fn caller(&self) -> &C {
+            pub fn caller(&self) -> &__C {
                 &self.caller
             }
 
@@ -93,28 +93,28 @@ pub fn expand(model: ProtocolModel) -> TokenStream {
 
         #[doc = #doc_server]
         #[derive(Clone, Debug, Default)]
-        #vis struct #server<T> {
-            inner: T,
+        #vis struct #server<__T> {
+            inner: __T,
         }
 
-        impl<T: #ident> #server<T> {
+        impl<__T: #ident> #server<__T> {
             /// Serves `inner`.
-            pub fn new(inner: T) -> Self {
+            pub fn new(inner: __T) -> Self {
                 #server { inner }
             }
 
             /// The implementation.
-            pub fn get_ref(&self) -> &T {
+            pub fn get_ref(&self) -> &__T {
                 &self.inner
             }
 
             /// The implementation, unwrapped.
-            pub fn into_inner(self) -> T {
+            pub fn into_inner(self) -> __T {
                 self.inner
             }
         }
 
-        impl<T: #ident> #krate::rpc::Handler for #server<T> {
+        impl<__T: #ident> #krate::rpc::Handler for #server<__T> {
             #[allow(clippy::manual_async_fn)]
             fn handle(
                 &self,
@@ -207,11 +207,11 @@ fn server_arm(krate: &syn::Path, trait_ident: &syn::Ident, m: &Method) -> TokenS
     };
     let answer = match &m.response {
         Response::Message(ty) => quote_spanned! {ty.span()=>
-            let response: #ty = <T as #trait_ident>::#ident(&self.inner, #arg).await;
+            let response: #ty = <__T as #trait_ident>::#ident(&self.inner, #arg).await;
             ::core::result::Result::Ok(::core::option::Option::Some(#krate::Message::encode(&response)))
         },
         _ => quote! {
-            <T as #trait_ident>::#ident(&self.inner, #arg).await;
+            <__T as #trait_ident>::#ident(&self.inner, #arg).await;
             ::core::result::Result::Ok(::core::option::Option::None)
         },
     };
