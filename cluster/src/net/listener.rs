@@ -49,6 +49,8 @@ pub(crate) struct ServerCtx {
 const FREE_BYTES: usize = 64 << 10;
 /// The least room asked of the read buffer before a read.
 const MIN_READ: usize = 8 << 10;
+/// What a request in flight is charged to the budget, in multiples of its payload.
+const IN_FLIGHT_CHARGE: usize = 2;
 /// In-flight payloads up to this size are copied out of the read buffer, so that a
 /// small request does not keep a whole read chunk alive.
 const DETACH_BELOW: usize = 4 << 10;
@@ -325,10 +327,12 @@ impl Server {
                     }
                     Poll::Pending => {
                         let permit = self.permit().await;
-                        // The request's bytes stay in memory until it is done: they
-                        // count against the node's budget until then.
-                        let mut share = held.split(payload_len);
-                        share.grow_to(payload_len).await;
+                        // The request stays in memory until it is done: it counts
+                        // against the node's budget until then, twice its payload
+                        // (the bytes, and what the service decodes from them).
+                        let charge = payload_len.saturating_mul(IN_FLIGHT_CHARGE);
+                        let mut share = held.split(charge);
+                        share.grow_to(charge).await;
                         let queue = self.queue.clone();
                         let mut cancel = self.cancel.subscribe();
                         tokio::spawn(

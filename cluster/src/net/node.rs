@@ -158,7 +158,8 @@ impl NodeBuilder {
     }
 
     /// The node-wide bound on request bytes in memory (default 256 MiB): multi-part
-    /// messages being reassembled and the payloads of requests in flight, over every
+    /// messages being reassembled and requests in flight (each counted twice its
+    /// payload: the bytes, and what its service decodes from them), over every
     /// accepted connection. When it is used up, connections stop reading until
     /// requests finish (a small request that fits a connection's read buffer is
     /// still read and served).
