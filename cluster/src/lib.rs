@@ -43,8 +43,9 @@
 //!
 //! The layers below the node are sans-IO and public: [`frame`] (frame bodies and the
 //! split of large messages), [`session`] (session numbering), [`reassembly`]
-//! (multi-part messages by session, with limits). [`conformance`] is a set of test
-//! services any skynet caller can exercise (`skynet-cluster serve`).
+//! (multi-part messages by session, with limits). `conformance` (feature
+//! `conformance`) is a set of test services any skynet caller can exercise
+//! (`skynet-cluster serve`).
 //!
 //! Where a Rust node deliberately differs from skynet's `clusteragent` /
 //! `clustersender` (the wire bytes are otherwise the reference's, proven by the
@@ -67,6 +68,7 @@
 
 pub mod address;
 pub mod config;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 pub mod frame;
