@@ -2,7 +2,7 @@
 //! with prost on the equivalent protobuf message as the peer, in the same run; and
 //! 0-pack / unpack bandwidth over ~1 MiB of encoded messages.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{black_box, criterion_group, Criterion, Throughput};
 use prost::Message as _;
 use sproto_rt::{Message as _, Sproto, Struct, Value};
 
@@ -94,101 +94,286 @@ fn prost_book() -> pb::AddressBook {
     }
 }
 
+/// Everything the benchmarks run on, built once.
+struct Fixtures {
+    sp: Sproto,
+    book: Struct,
+    encoded: Vec<u8>,
+    packed: Vec<u8>,
+    dbook: derived::AddressBook,
+    pbook: pb::AddressBook,
+    pencoded: Vec<u8>,
+    /// ~64 KiB of varied AddressBook encodings, concatenated, and its packed form.
+    varied: Vec<u8>,
+    varied_packed: Vec<u8>,
+}
+
+/// A deterministic mix of address books: 1–4 people, names and numbers of varied
+/// lengths, ids inline / 32-bit / 64-bit, emails present or not, 0–3 phones.
+fn varied_books(total: usize) -> Vec<u8> {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut out = Vec::with_capacity(total + 1024);
+    while out.len() < total {
+        let people = (0..1 + next(4))
+            .map(|_| {
+                let name: String = (0..1 + next(16))
+                    .map(|_| char::from(b'a' + next(26) as u8))
+                    .collect();
+                let id = match next(3) {
+                    0 => next(30_000) as i64,
+                    1 => next(2_000_000_000) as i64 - 1_000_000_000,
+                    _ => (next(u64::MAX >> 1) as i64) << 1,
+                };
+                let email = (next(2) == 0).then(|| format!("{name}@example.com"));
+                let phone = (0..next(4))
+                    .map(|_| derived::PhoneNumber {
+                        number: (0..6 + next(8))
+                            .map(|_| char::from(b'0' + next(10) as u8))
+                            .collect(),
+                        kind: next(4) as i64,
+                    })
+                    .collect();
+                derived::Person {
+                    name,
+                    id,
+                    email,
+                    phone,
+                }
+            })
+            .collect();
+        derived::AddressBook { person: people }.encode_to(&mut out);
+    }
+    out
+}
+
+impl Fixtures {
+    fn new() -> Self {
+        let sp = Sproto::parse(SCHEMA).expect("schema");
+        let book = dynamic_book();
+        let encoded = sp.encode("AddressBook", &book).expect("encodes");
+        let packed = sproto_rt::pack(&encoded);
+        let dbook = derived::readme_value();
+        assert_eq!(dbook.encode(), encoded, "derived and dynamic bytes agree");
+        let pbook = prost_book();
+        let pencoded = pbook.encode_to_vec();
+        let varied = varied_books(64 * 1024);
+        let varied_packed = sproto_rt::pack(&varied);
+        Fixtures {
+            sp,
+            book,
+            encoded,
+            packed,
+            dbook,
+            pbook,
+            pencoded,
+            varied,
+            varied_packed,
+        }
+    }
+}
+
+/// One benchmarked operation: a name and a closure run once per iteration.
+type Op<'a> = (&'static str, Box<dyn FnMut() -> usize + 'a>);
+
+/// The AddressBook operations, by name (`group/function`).
+fn addressbook_ops(f: &Fixtures) -> Vec<Op<'_>> {
+    let mut buf = Vec::with_capacity(256);
+    let mut dbuf = Vec::with_capacity(256);
+    let mut pbuf = Vec::with_capacity(256);
+    vec![
+        (
+            "dynamic/encode",
+            Box::new(move || {
+                buf.clear();
+                f.sp.encode_into("AddressBook", black_box(&f.book), &mut buf)
+                    .expect("encodes");
+                buf.len()
+            }),
+        ),
+        (
+            "dynamic/decode",
+            Box::new(|| {
+                f.sp.decode("AddressBook", black_box(&f.encoded))
+                    .expect("decodes")
+                    .len()
+            }),
+        ),
+        (
+            "dynamic/encode_pack",
+            Box::new(|| {
+                f.sp.pencode("AddressBook", black_box(&f.book))
+                    .expect("encodes")
+                    .len()
+            }),
+        ),
+        (
+            "dynamic/unpack_decode",
+            Box::new(|| {
+                f.sp.pdecode("AddressBook", black_box(&f.packed))
+                    .expect("decodes")
+                    .len()
+            }),
+        ),
+        (
+            "derived/encode",
+            Box::new(move || {
+                dbuf.clear();
+                black_box(&f.dbook).encode_to(&mut dbuf);
+                dbuf.len()
+            }),
+        ),
+        (
+            "derived/decode",
+            Box::new(|| {
+                derived::AddressBook::decode(black_box(&f.encoded))
+                    .expect("decodes")
+                    .person
+                    .len()
+            }),
+        ),
+        (
+            "prost/encode",
+            Box::new(move || {
+                pbuf.clear();
+                black_box(&f.pbook).encode(&mut pbuf).expect("encodes");
+                pbuf.len()
+            }),
+        ),
+        (
+            "prost/decode",
+            Box::new(|| {
+                pb::AddressBook::decode(black_box(&f.pencoded[..]))
+                    .expect("decodes")
+                    .person
+                    .len()
+            }),
+        ),
+    ]
+}
+
+/// The 0-packing operations, with the bytes each one's throughput counts (the input).
+fn packing_ops(f: &Fixtures) -> Vec<(Op<'_>, usize)> {
+    let mut out = Vec::with_capacity(128 * 1024);
+    let mut out2 = Vec::with_capacity(128 * 1024);
+    let mut out3 = Vec::with_capacity(128 * 1024);
+    let mut out4 = Vec::with_capacity(128 * 1024);
+    vec![
+        (
+            (
+                "pack/message",
+                Box::new(move || {
+                    out.clear();
+                    sproto_rt::pack_into(black_box(&f.encoded), &mut out);
+                    out.len()
+                }) as Box<dyn FnMut() -> usize>,
+            ),
+            f.encoded.len(),
+        ),
+        (
+            (
+                "pack/varied_64KiB",
+                Box::new(move || {
+                    out2.clear();
+                    sproto_rt::pack_into(black_box(&f.varied), &mut out2);
+                    out2.len()
+                }),
+            ),
+            f.varied.len(),
+        ),
+        (
+            (
+                "unpack/message",
+                Box::new(move || {
+                    out3.clear();
+                    sproto_rt::unpack_into(black_box(&f.packed), &mut out3, usize::MAX)
+                        .expect("unpacks");
+                    out3.len()
+                }),
+            ),
+            f.packed.len(),
+        ),
+        (
+            (
+                "unpack/varied_64KiB",
+                Box::new(move || {
+                    out4.clear();
+                    sproto_rt::unpack_into(black_box(&f.varied_packed), &mut out4, usize::MAX)
+                        .expect("unpacks");
+                    out4.len()
+                }),
+            ),
+            f.varied_packed.len(),
+        ),
+    ]
+}
+
 fn addressbook(c: &mut Criterion) {
-    let sp = Sproto::parse(SCHEMA).expect("schema");
-    let book = dynamic_book();
-    let encoded = sp.encode("AddressBook", &book).expect("encodes");
-    let packed = sproto_rt::pack(&encoded);
-    let pbook = prost_book();
-    let pencoded = pbook.encode_to_vec();
+    let f = Fixtures::new();
     let mut g = c.benchmark_group("addressbook");
-    g.bench_function("dynamic/encode", |b| {
-        let mut buf = Vec::with_capacity(256);
-        b.iter(|| {
-            buf.clear();
-            sp.encode_into("AddressBook", black_box(&book), &mut buf)
-                .expect("encodes");
-            buf.len()
-        })
-    });
-    g.bench_function("dynamic/decode", |b| {
-        b.iter(|| {
-            sp.decode("AddressBook", black_box(&encoded))
-                .expect("decodes")
-        })
-    });
-    g.bench_function("dynamic/encode_pack", |b| {
-        b.iter(|| {
-            sp.pencode("AddressBook", black_box(&book))
-                .expect("encodes")
-        })
-    });
-    g.bench_function("dynamic/unpack_decode", |b| {
-        b.iter(|| {
-            sp.pdecode("AddressBook", black_box(&packed))
-                .expect("decodes")
-        })
-    });
-    let dbook = derived::readme_value();
-    assert_eq!(dbook.encode(), encoded, "derived and dynamic bytes agree");
-    g.bench_function("derived/encode", |b| {
-        let mut buf = Vec::with_capacity(256);
-        b.iter(|| {
-            buf.clear();
-            black_box(&dbook).encode_to(&mut buf);
-            buf.len()
-        })
-    });
-    g.bench_function("derived/decode", |b| {
-        b.iter(|| derived::AddressBook::decode(black_box(&encoded)).expect("decodes"))
-    });
-    g.bench_function("prost/encode", |b| {
-        let mut buf = Vec::with_capacity(256);
-        b.iter(|| {
-            buf.clear();
-            black_box(&pbook).encode(&mut buf).expect("encodes");
-            buf.len()
-        })
-    });
-    g.bench_function("prost/decode", |b| {
-        b.iter(|| pb::AddressBook::decode(black_box(&pencoded[..])).expect("decodes"))
-    });
+    for (name, mut op) in addressbook_ops(&f) {
+        g.bench_function(name, |b| b.iter(&mut op));
+    }
     g.finish();
 }
 
 fn packing(c: &mut Criterion) {
-    let sp = Sproto::parse(SCHEMA).expect("schema");
-    let one = sp.encode("AddressBook", &dynamic_book()).expect("encodes");
-    let mut data = Vec::with_capacity(1 << 20);
-    while data.len() < 1 << 20 {
-        data.extend_from_slice(&one);
-    }
-    let packed = sproto_rt::pack(&data);
+    let f = Fixtures::new();
     eprintln!(
-        "packing: {} bytes of messages pack to {} bytes",
-        data.len(),
-        packed.len()
+        "packing: the message {} → {} bytes; varied messages {} → {} bytes",
+        f.encoded.len(),
+        f.packed.len(),
+        f.varied.len(),
+        f.varied_packed.len()
     );
     let mut g = c.benchmark_group("packing");
-    g.throughput(Throughput::Bytes(data.len() as u64));
-    g.bench_function("pack_1MiB", |b| {
-        let mut out = Vec::with_capacity(data.len() + data.len() / 8 + 2);
-        b.iter(|| {
-            out.clear();
-            sproto_rt::pack_into(black_box(&data), &mut out);
-            out.len()
-        })
-    });
-    g.bench_function("unpack_1MiB", |b| {
-        let mut out = Vec::with_capacity(data.len() + 8);
-        b.iter(|| {
-            out.clear();
-            sproto_rt::unpack_into(black_box(&packed), &mut out, usize::MAX).expect("unpacks");
-            out.len()
-        })
-    });
+    for ((name, mut op), bytes) in packing_ops(&f) {
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(name, |b| b.iter(&mut op));
+    }
     g.finish();
 }
 
+/// `CODEC_IR=group/op CODEC_N=n`: run one operation n times and exit, for
+/// instruction counts under callgrind (`valgrind --tool=callgrind target/release/deps/codec-…`).
+/// Per-operation counts are the difference of two runs with different n.
+fn instruction_count_mode() -> bool {
+    let Ok(name) = std::env::var("CODEC_IR") else {
+        return false;
+    };
+    let n: usize = std::env::var("CODEC_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let f = Fixtures::new();
+    let mut ops: Vec<Op<'_>> = addressbook_ops(&f)
+        .into_iter()
+        .map(|(n, op)| (n, op))
+        .collect();
+    ops.extend(packing_ops(&f).into_iter().map(|(op, _)| op));
+    let (_, op) = ops
+        .iter_mut()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no operation {name}"));
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += op();
+    }
+    black_box(sum);
+    true
+}
+
 criterion_group!(benches, addressbook, packing);
-criterion_main!(benches);
+
+fn main() {
+    if instruction_count_mode() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

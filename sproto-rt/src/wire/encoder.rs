@@ -31,7 +31,7 @@ pub struct StructEncoder<'a> {
 
 impl<'a> StructEncoder<'a> {
     /// Starts a struct at the end of `buf`, reserving room for `max_slots` header slots.
-    #[inline]
+    #[inline(always)]
     pub fn begin(buf: &'a mut Vec<u8>, max_slots: usize) -> Self {
         let start = buf.len();
         let header = SIZEOF_HEADER + max_slots * SIZEOF_FIELD;
@@ -50,10 +50,13 @@ impl<'a> StructEncoder<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_slot(&mut self, value: u16) {
         if self.slots == self.cap {
-            self.grow_header();
+            // Not a method: `self` must not escape, so that an inlined encoder lives
+            // in registers.
+            grow_header(self.buf, self.start, self.cap);
+            self.cap += 1;
         }
         let at = self.start + SIZEOF_HEADER + self.slots * SIZEOF_FIELD;
         if let Some(slot) = self.buf.get_mut(at..at + SIZEOF_FIELD) {
@@ -62,16 +65,8 @@ impl<'a> StructEncoder<'a> {
         self.slots += 1;
     }
 
-    /// The caller under-estimated the slots: open room for one more by moving the data.
-    #[cold]
-    fn grow_header(&mut self) {
-        let at = self.start + SIZEOF_HEADER + self.cap * SIZEOF_FIELD;
-        self.buf.splice(at..at, [0u8; SIZEOF_FIELD]);
-        self.cap += 1;
-    }
-
     /// Writes the slot of `tag`, preceded by a skip slot when tags were left out.
-    #[inline]
+    #[inline(always)]
     fn slot(&mut self, tag: u16, value: u16) {
         let tag = u32::from(tag);
         debug_assert!(
@@ -90,14 +85,14 @@ impl<'a> StructEncoder<'a> {
     /// Writes one skip slot covering exactly one tag. The bundle format writes one such
     /// slot per missing record field (rather than one slot for a run of missing tags),
     /// and the reference reads protocol records by slot position, so this matters.
-    #[inline]
+    #[inline(always)]
     pub fn skip_one(&mut self) {
         self.push_slot(1);
         self.next_tag += 1;
     }
 
     /// The slot value that holds `v` inline, if it is small enough.
-    #[inline]
+    #[inline(always)]
     pub fn inline_value(v: i64) -> Option<u16> {
         if (0..=MAX_INLINE).contains(&v) {
             Some(((v + 1) * 2) as u16)
@@ -107,7 +102,7 @@ impl<'a> StructEncoder<'a> {
     }
 
     /// Writes an integer field: inline when `0 <= v <= 0x7ffe`, else 4 or 8 data bytes.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, tag: u16, v: i64) {
         if let Some(slot) = Self::inline_value(v) {
             self.slot(tag, slot);
@@ -120,32 +115,32 @@ impl<'a> StructEncoder<'a> {
 
     /// Writes a raw inline slot value `v` (`0 <= v <= 0x7ffe`), as the bundle format
     /// stores tags, type ids and flags.
-    #[inline]
+    #[inline(always)]
     pub fn inline(&mut self, tag: u16, v: u16) {
         let v = v.min(MAX_INLINE as u16);
         self.slot(tag, (v + 1) * 2);
     }
 
     /// Writes a boolean field (always inline).
-    #[inline]
+    #[inline(always)]
     pub fn bool(&mut self, tag: u16, b: bool) {
         self.slot(tag, if b { 4 } else { 2 });
     }
 
     /// Writes a double field (always 8 data bytes).
-    #[inline]
+    #[inline(always)]
     pub fn double(&mut self, tag: u16, v: f64) {
         self.data(tag, &v.to_bits().to_le_bytes());
     }
 
     /// Writes a string or binary field.
-    #[inline]
+    #[inline(always)]
     pub fn bytes(&mut self, tag: u16, v: &[u8]) {
         self.data(tag, v);
     }
 
     /// Writes a data-block field whose content is `v`.
-    #[inline]
+    #[inline(always)]
     pub fn data(&mut self, tag: u16, v: &[u8]) {
         self.slot(tag, 0);
         self.buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
@@ -154,7 +149,7 @@ impl<'a> StructEncoder<'a> {
 
     /// Writes a data-block field whose content `fill` appends to the buffer (a nested
     /// struct, an array). The length prefix is patched afterwards.
-    #[inline]
+    #[inline(always)]
     pub fn data_with<R>(&mut self, tag: u16, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         self.slot(tag, 0);
         let len_at = self.buf.len();
@@ -167,7 +162,7 @@ impl<'a> StructEncoder<'a> {
 
     /// Closes the struct: compacts the header to the slots used and writes the count.
     /// Returns the struct's encoded size.
-    #[inline]
+    #[inline(always)]
     pub fn finish(self) -> usize {
         let unused = (self.cap - self.slots) * SIZEOF_FIELD;
         if unused > 0 {
@@ -180,6 +175,15 @@ impl<'a> StructEncoder<'a> {
         self.buf[self.start..self.start + SIZEOF_HEADER].copy_from_slice(&count.to_le_bytes());
         self.buf.len() - self.start
     }
+}
+
+/// The caller under-estimated the slots of the struct at `start` whose header has room
+/// for `cap`: open room for one more by moving the data.
+#[cold]
+#[inline(never)]
+fn grow_header(buf: &mut Vec<u8>, start: usize, cap: usize) {
+    let at = start + SIZEOF_HEADER + cap * SIZEOF_FIELD;
+    buf.splice(at..at, [0u8; SIZEOF_FIELD]);
 }
 
 /// Appends the content of an integer array block: a size byte (4, or 8 when any element
@@ -236,7 +240,7 @@ pub struct BytesArrayWriter<'a> {
 
 impl<'a> BytesArrayWriter<'a> {
     /// Starts writing elements at the end of `buf` (inside an open data block).
-    #[inline]
+    #[inline(always)]
     pub fn new(buf: &'a mut Vec<u8>) -> Self {
         BytesArrayWriter { buf }
     }
@@ -248,7 +252,7 @@ impl<'a> BytesArrayWriter<'a> {
     }
 
     /// Appends one element whose content `fill` writes (a struct).
-    #[inline]
+    #[inline(always)]
     pub fn with<R>(&mut self, fill: impl FnOnce(&mut Vec<u8>) -> R) -> R {
         let len_at = self.buf.len();
         self.buf.extend_from_slice(&[0; SIZEOF_LENGTH]);
