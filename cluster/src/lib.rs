@@ -43,7 +43,9 @@
 //!
 //! The layers below the node are sans-IO and public: [`frame`] (frame bodies and the
 //! split of large messages), [`session`] (session numbering), [`reassembly`]
-//! (multi-part messages by session, with limits). `conformance` (feature
+//! (multi-part messages by session, with limits), and [`proto`] (each connection's
+//! protocol as a state machine: [`proto::ServerConn`], [`proto::ClientConn`],
+//! [`proto::NodeLink`] — the node is a tokio shell around them). `conformance` (feature
 //! `conformance`) is a set of test services any skynet caller can exercise
 //! (`skynet-cluster serve`).
 //!
@@ -74,6 +76,7 @@ pub mod error;
 pub mod frame;
 pub mod luaseri;
 mod net;
+pub mod proto;
 pub mod reassembly;
 mod registry;
 pub mod service;

@@ -1,6 +1,6 @@
 //! The services of a node and how a request's address finds one: numeric handles,
 //! names registered for the cluster (`@name`, answering name queries), and local
-//! names (`.name`, plain `name`).
+//! names (`.name`, plain `name`). The [`Resolver`] a node's connections use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::address::{parse_hex_handle, MAX_NAME_LEN};
 use crate::error::RegisterError;
 use crate::frame::WireAddress;
+use crate::proto::{Missing, Resolver};
 use crate::reassembly::INVALID_NAME;
 use crate::service::Service;
 
@@ -16,20 +17,6 @@ use crate::service::Service;
 pub const INVALID_ADDRESS: &str = "call to invalid address";
 /// The error text for a query of a name that is not registered.
 pub const NAME_NOT_FOUND: &str = "name not found";
-
-/// What an address resolves to.
-pub(crate) enum Resolved {
-    /// Address 0: a name query.
-    Query,
-    /// A service and its handle.
-    Service(u32, Arc<dyn Service>),
-    /// Nothing: answer with `text`; `answer_push` says whether a push is answered too
-    /// (the reference answers a push to an unknown `@name`, not to other addresses).
-    Missing {
-        text: &'static str,
-        answer_push: bool,
-    },
-}
 
 #[derive(Default)]
 struct Maps {
@@ -113,44 +100,37 @@ impl Registry {
         m.cluster.retain(|_, h| *h != handle);
         found
     }
+}
 
-    /// The handle registered for the cluster under `name` (what a query answers).
-    pub(crate) fn query(&self, name: &[u8]) -> Option<u32> {
-        let name = std::str::from_utf8(name).ok()?;
-        self.read().cluster.get(name).copied()
-    }
+/// An unknown handle or local name: answered, except to a push.
+const MISSING: Missing = Missing {
+    text: INVALID_ADDRESS,
+    answer_push: false,
+};
 
-    /// Resolves a request's address.
-    pub(crate) fn resolve(&self, address: &WireAddress) -> Resolved {
+/// An unknown `@name`: answered, even to a push (as the reference).
+const MISSING_NAME: Missing = Missing {
+    text: INVALID_NAME,
+    answer_push: true,
+};
+
+impl Resolver for Registry {
+    type Service = Arc<dyn Service>;
+
+    fn resolve(&self, address: &WireAddress) -> Result<(u32, Arc<dyn Service>), Missing> {
         let m = self.read();
-        let missing = Resolved::Missing {
-            text: INVALID_ADDRESS,
-            answer_push: false,
-        };
         let handle = match address {
-            WireAddress::Handle(0) => return Resolved::Query,
             WireAddress::Handle(h) => Some(*h),
             WireAddress::Name(bytes) => {
                 let Ok(name) = std::str::from_utf8(bytes) else {
-                    return if bytes.first() == Some(&b'@') {
-                        Resolved::Missing {
-                            text: INVALID_NAME,
-                            answer_push: true,
-                        }
+                    return Err(if bytes.first() == Some(&b'@') {
+                        MISSING_NAME
                     } else {
-                        missing
-                    };
+                        MISSING
+                    });
                 };
                 if let Some(n) = name.strip_prefix('@') {
-                    match m.cluster.get(n) {
-                        Some(h) => Some(*h),
-                        None => {
-                            return Resolved::Missing {
-                                text: INVALID_NAME,
-                                answer_push: true,
-                            }
-                        }
-                    }
+                    Some(*m.cluster.get(n).ok_or(MISSING_NAME)?)
                 } else if let Some(hex) = name.strip_prefix(':') {
                     // skynet reads ":0000000a" as a handle.
                     parse_hex_handle(hex)
@@ -159,10 +139,14 @@ impl Registry {
                 }
             }
         };
-        match handle.and_then(|h| m.services.get(&h).map(|s| (h, s.clone()))) {
-            Some((h, s)) => Resolved::Service(h, s),
-            None => missing,
-        }
+        handle
+            .and_then(|h| m.services.get(&h).map(|s| (h, s.clone())))
+            .ok_or(MISSING)
+    }
+
+    fn query(&self, name: &[u8]) -> Option<u32> {
+        let name = std::str::from_utf8(name).ok()?;
+        self.read().cluster.get(name).copied()
     }
 }
 

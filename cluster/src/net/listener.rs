@@ -1,14 +1,17 @@
-//! The serving side: accept connections, decode requests, resolve addresses, run
-//! services concurrently, write replies.
+//! The serving side's I/O: accept connections (admission by
+//! [`Admission`]), read each into its [`ServerConn`] and carry out the events it
+//! returns — run services (inline, or spawned with an in-flight slot and their share
+//! of the request budget, cancelled when the peer goes), write replies — with the
+//! waits and timers it asks for.
 //!
 //! What a peer can make a node hold is bounded: connection slots (in all and per
-//! peer address; a refused connection is closed at once), time (an idle connection,
-//! or one that stalls inside a frame, is closed), reassembly bytes and messages per
-//! connection ([`Limits`](crate::Limits)), request bytes over the whole node (the
-//! budget: reserved before reading more), requests in flight per connection, and
-//! queued reply bytes (checked before each request and each reply: a peer that does
-//! not read its replies stops being read). A peer that closes its connection is gone:
-//! its requests in flight are cancelled.
+//! peer address; a refused connection is closed at once), time (the read deadlines
+//! of [`ServerConn::read_deadline`]), reassembly bytes and messages per connection
+//! ([`Limits`](crate::Limits)), request bytes over the whole node (the budget:
+//! reserved before reading more, [`ServerConn::prepare_read`]), requests in flight
+//! per connection, and queued reply bytes (checked before each read, each request
+//! and each reply: a peer that does not read its replies stops being read). A peer
+//! that closes its connection is gone: its requests in flight are cancelled.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,24 +19,21 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-use super::admission::Admission;
 use super::budget::{Budget, Held};
-use super::log_limit::LogLimit;
 use super::node::NodeOptions;
 use super::queue::OutQueue;
-use crate::frame::{encode_error, encode_response, frame_body_len, take_frame, RequestFrame};
-use crate::luaseri;
-use crate::reassembly::{Inbound, InboundRequest, RequestAssembler};
-use crate::registry::{Registry, Resolved, NAME_NOT_FOUND};
-use crate::service::{Reply, Request, ServiceFuture};
+use crate::proto::admission::Admission;
+use crate::proto::log_limit::LogLimit;
+use crate::proto::{encode_reply, Dispatch, ServerConfig, ServerConn, ServerEvent};
+use crate::registry::Registry;
+use crate::service::{Reply, ServiceFuture};
 
 /// What every connection of a node's listeners shares.
 pub(crate) struct ServerCtx {
@@ -44,16 +44,11 @@ pub(crate) struct ServerCtx {
     pub(crate) budget: Budget,
 }
 
-/// Bytes a connection may buffer without reserving budget: a small request is
-/// always read (and served) even when the node's budget is used up.
-const FREE_BYTES: usize = 64 << 10;
-/// The least room asked of the read buffer before a read.
-const MIN_READ: usize = 8 << 10;
-/// What a request in flight is charged to the budget, in multiples of its payload.
-const IN_FLIGHT_CHARGE: usize = 2;
-/// In-flight payloads up to this size are copied out of the read buffer, so that a
-/// small request does not keep a whole read chunk alive.
-const DETACH_BELOW: usize = 4 << 10;
+/// The clock of the connections: tokio's (so that the timers and the deadlines the
+/// core computes agree, paused time included).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
 
 /// Accepts connections until the node shuts down; refuses (closes at once) what is
 /// over the connection limits.
@@ -70,7 +65,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                 let slot = match ctx.admission.admit(peer.ip()) {
                     Ok(slot) => slot,
                     Err(why) => {
-                        let (log, earlier) = refusals.allow();
+                        let (log, earlier) = refusals.allow(now());
                         if log || earlier > 0 {
                             tracing::warn!(%peer, ?why, earlier, "connection refused: at the connection limit");
                         }
@@ -99,14 +94,13 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
     }
 }
 
-/// One connection's state.
+/// One connection's shell state.
 struct Server {
     ctx: Arc<ServerCtx>,
     queue: Arc<OutQueue>,
     inflight: Arc<Semaphore>,
     /// Set when the peer is gone: requests in flight stop.
     cancel: watch::Sender<bool>,
-    peer: SocketAddr,
 }
 
 /// What ended a read.
@@ -128,7 +122,6 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
         queue: Arc::new(OutQueue::new(ctx.opts.write_high_water)),
         inflight: Arc::new(Semaphore::new(ctx.opts.max_inflight)),
         cancel: watch::channel(false).0,
-        peer,
         ctx,
     };
     let q = server.queue.clone();
@@ -142,40 +135,38 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
     );
     let opts = server.ctx.opts.clone();
     let mut shutdown = server.ctx.shutdown.clone();
-    let mut asm = RequestAssembler::new(opts.limits);
-    let mut drops = LogLimit::default();
+    let mut conn = ServerConn::new(
+        ServerConfig {
+            limits: opts.limits,
+            idle_timeout: opts.idle_timeout,
+            frame_timeout: opts.frame_timeout,
+        },
+        Some(peer),
+    );
     let mut held = server.ctx.budget.hold();
-    let mut buf = BytesMut::new();
     let why = loop {
         // Back-pressure: a peer that does not read its replies is not read either.
         server.queue.wait_space().await;
-        // Room for the rest of the current frame (at most 64 KiB), or a small read.
-        let want = frame_body_len(&buf)
-            .map_or(MIN_READ, |n| (n + 2).saturating_sub(buf.len()))
-            .max(MIN_READ);
-        buf.reserve(want);
-        // Reserve budget for what this connection holds plus what it may read.
-        let need = (buf.len() + asm.buffered() + want).saturating_sub(FREE_BYTES);
-        if held.bytes() < need
-            && tokio::time::timeout(opts.frame_timeout, held.grow_to(need))
-                .await
-                .is_err()
-        {
-            break "no request budget in time (the node holds too many request bytes)".to_owned();
+        let plan = conn.prepare_read(now());
+        if held.bytes() < plan.budget {
+            let grow = held.grow_to(plan.budget);
+            let had = match plan.budget_deadline {
+                Some(at) => tokio::time::timeout_at(at.into(), grow).await.is_ok(),
+                None => {
+                    grow.await;
+                    true
+                }
+            };
+            if !had {
+                break conn.budget_timeout().to_string();
+            }
         }
-        // A started frame or message must go on; an idle connection may rest a while.
-        let midway = !buf.is_empty() || asm.pending() > 0;
-        let idle = server.inflight.available_permits() == opts.max_inflight;
-        let limit = if midway {
-            Some(opts.frame_timeout)
-        } else if idle {
-            opts.idle_timeout
-        } else {
-            None
-        };
+        let in_flight = opts.max_inflight - server.inflight.available_permits();
+        let deadline = conn.read_deadline(now(), in_flight);
+        let buf = conn.read_buf();
         let read = async {
             tokio::select! {
-                r = rd.read_buf(&mut buf) => match r {
+                r = rd.read_buf(buf) => match r {
                     Ok(0) => ReadEnd::Eof,
                     Ok(_) => ReadEnd::Data,
                     Err(e) => ReadEnd::Failed(format!("read error: {e}")),
@@ -184,11 +175,13 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
                 _ = server.queue.closed() => ReadEnd::QueueClosed,
             }
         };
-        let end = match limit {
-            Some(d) => match tokio::time::timeout(d, read).await {
+        let end = match deadline {
+            Some(at) => match tokio::time::timeout_at(at.into(), read).await {
                 Ok(end) => end,
-                Err(_) if midway => break format!("no progress within {d:?} inside a frame"),
-                Err(_) => break format!("idle for {d:?}"),
+                Err(_) => match conn.handle_timeout(now()) {
+                    Some(why) => break why.to_string(),
+                    None => continue,
+                },
             },
             None => read.await,
         };
@@ -203,19 +196,22 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
                 return "node shut down".into();
             }
         }
-        if let Err(why) = server
-            .handle_frames(&mut buf, &mut asm, &mut drops, &mut held)
-            .await
-        {
-            // Malformed input closes this connection only.
-            let _ = server.cancel.send(true);
-            writer.abort();
-            report_drops(&mut drops);
-            return why;
+        loop {
+            match conn.poll_event(now(), &*server.ctx.registry) {
+                Ok(None) => break,
+                Ok(Some(event)) => server.handle(event, &mut held).await,
+                Err(why) => {
+                    // Malformed input closes this connection only.
+                    let _ = server.cancel.send(true);
+                    writer.abort();
+                    report_drops(&mut conn);
+                    return why.to_string();
+                }
+            }
         }
-        held.shrink_to((buf.len() + asm.buffered()).saturating_sub(FREE_BYTES));
+        held.shrink_to(conn.budget_needed());
     };
-    report_drops(&mut drops);
+    report_drops(&mut conn);
     // The peer is gone (or stalled): what it asked for is no longer wanted.
     let _ = server.cancel.send(true);
     drop(held);
@@ -225,133 +221,59 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
 }
 
 impl Server {
-    /// Handles every whole frame in `buf`. `Err` = close the connection.
-    async fn handle_frames(
-        &self,
-        buf: &mut BytesMut,
-        asm: &mut RequestAssembler,
-        drops: &mut LogLimit,
-        held: &mut Held,
-    ) -> Result<(), String> {
-        while let Some(body) = take_frame(buf) {
-            let frame = match RequestFrame::decode(body.freeze()) {
-                Ok(f) => f,
-                Err(e) if e.is_droppable() => {
-                    // As the reference: logged, dropped, connection kept — but a peer
-                    // sending junk frames gets a few log lines, not one per frame.
-                    let (log, earlier) = drops.allow();
-                    if earlier > 0 {
-                        tracing::warn!(count = earlier, "more request frames dropped");
-                    }
-                    if log {
-                        tracing::warn!(error = %e, "request frame dropped");
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "malformed request frame: closing the connection");
-                    return Err(format!("malformed request: {e}"));
-                }
-            };
-            match asm.handle(frame) {
-                Ok(None) => {}
-                Ok(Some(Inbound::Request(req))) => self.dispatch(req, held).await,
-                Ok(Some(Inbound::Reject { session, text })) => {
-                    tracing::debug!(session, text, "request rejected");
-                    self.reply_error(session, text.as_bytes()).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "request limits broken: closing the connection");
-                    return Err(format!("limit: {e}"));
-                }
-            }
+    /// Carries out one event of the connection.
+    async fn handle(&self, event: ServerEvent<Arc<dyn crate::Service>>, held: &mut Held) {
+        match event {
+            ServerEvent::Reply { session, reply } => write_reply(&self.queue, session, reply).await,
+            ServerEvent::Dispatch(d) => self.dispatch(d, held).await,
         }
-        Ok(())
     }
 
-    async fn dispatch(&self, req: InboundRequest, held: &mut Held) {
+    async fn dispatch(&self, d: Dispatch<Arc<dyn crate::Service>>, held: &mut Held) {
         // Back-pressure per request, not per read: a peer that pipelines requests and
         // does not read the replies gets no further work done for it.
         self.queue.wait_space().await;
-        match self.ctx.registry.resolve(&req.address) {
-            Resolved::Query => {
-                // The reference answers a query even when it came as a push.
-                let name = luaseri::unpack(&req.payload)
-                    .ok()
-                    .and_then(|v| v.into_iter().next())
-                    .and_then(|v| v.as_bytes().and_then(|b| self.ctx.registry.query(b)));
-                match name {
-                    Some(h) => match luaseri::to_args(&h) {
-                        Ok(p) => self.reply(req.session, Ok(Bytes::from(p))).await,
-                        Err(_) => {
-                            self.reply_error(req.session, NAME_NOT_FOUND.as_bytes())
-                                .await
-                        }
-                    },
-                    None => {
-                        self.reply_error(req.session, NAME_NOT_FOUND.as_bytes())
-                            .await
-                    }
+        let Dispatch {
+            service,
+            request,
+            charge,
+        } = d;
+        let session = request.session;
+        let push = request.push;
+        let mut fut = CatchUnwind(service.call(request));
+        // Most services answer at once: poll inline, spawn only what waits.
+        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
+        match first {
+            Poll::Ready(reply) => {
+                if !push {
+                    // Waits (and so stops reading) while the peer does not take its
+                    // replies.
+                    write_reply(&self.queue, session, reply).await;
                 }
             }
-            Resolved::Missing { text, answer_push } => {
-                tracing::debug!(address = ?req.address, text, "no such service");
-                if !req.push || answer_push {
-                    self.reply_error(req.session, text.as_bytes()).await;
-                }
-            }
-            Resolved::Service(handle, service) => {
-                let session = req.session;
-                let push = req.push;
-                let payload_len = req.payload.len();
-                let request = Request {
-                    payload: detach_small(req.payload),
-                    session,
-                    push,
-                    trace: req.trace,
-                    address: req.address.to_address(),
-                    handle,
-                    peer: Some(self.peer),
-                };
-                let mut fut = CatchUnwind(service.call(request));
-                // Most services answer at once: poll inline, spawn only what waits.
-                let first =
-                    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx))).await;
-                match first {
-                    Poll::Ready(reply) => {
-                        if !push {
-                            // Waits (and so stops reading) while the peer does not
-                            // take its replies.
-                            self.reply(session, reply).await;
-                        }
-                    }
-                    Poll::Pending => {
-                        let permit = self.permit().await;
-                        // The request stays in memory until it is done: it counts
-                        // against the node's budget until then, twice its payload
-                        // (the bytes, and what the service decodes from them).
-                        let charge = payload_len.saturating_mul(IN_FLIGHT_CHARGE);
-                        let mut share = held.split(charge);
-                        share.grow_to(charge).await;
-                        let queue = self.queue.clone();
-                        let mut cancel = self.cancel.subscribe();
-                        tokio::spawn(
-                            async move {
-                                tokio::select! {
-                                    reply = fut => {
-                                        if !push {
-                                            write_reply(&queue, session, reply).await;
-                                        }
-                                    }
-                                    _ = async { let _ = cancel.wait_for(|c| *c).await; } => {}
+            Poll::Pending => {
+                let permit = self.permit().await;
+                // The request stays in memory until it is done: it holds its share
+                // of the node's budget until then.
+                let mut share = held.split(charge);
+                share.grow_to(charge).await;
+                let queue = self.queue.clone();
+                let mut cancel = self.cancel.subscribe();
+                tokio::spawn(
+                    async move {
+                        tokio::select! {
+                            reply = fut => {
+                                if !push {
+                                    write_reply(&queue, session, reply).await;
                                 }
-                                drop(share);
-                                drop(permit);
                             }
-                            .in_current_span(),
-                        );
+                            _ = async { let _ = cancel.wait_for(|c| *c).await; } => {}
+                        }
+                        drop(share);
+                        drop(permit);
                     }
-                }
+                    .in_current_span(),
+                );
             }
         }
     }
@@ -363,32 +285,11 @@ impl Server {
             Err(_) => self.inflight.clone().acquire_owned().await.ok(),
         }
     }
-
-    async fn reply(&self, session: u32, reply: Reply) {
-        write_reply(&self.queue, session, reply).await;
-    }
-
-    async fn reply_error(&self, session: u32, text: &[u8]) {
-        let _ = self
-            .queue
-            .push_when_space(|buf| encode_error(buf, session, text))
-            .await;
-    }
-}
-
-/// A small payload copied out of the read chunk it points into (so that a request
-/// in flight holds its own bytes, not the connection's whole read buffer).
-fn detach_small(payload: Bytes) -> Bytes {
-    if payload.len() < DETACH_BELOW {
-        Bytes::copy_from_slice(&payload)
-    } else {
-        payload
-    }
 }
 
 /// Logs how many dropped frames were not logged one by one.
-fn report_drops(drops: &mut LogLimit) {
-    let n = drops.take_suppressed();
+fn report_drops(conn: &mut ServerConn) {
+    let n = conn.take_unlogged_drops();
     if n > 0 {
         tracing::warn!(count = n, "more request frames dropped");
     }
@@ -397,15 +298,7 @@ fn report_drops(drops: &mut LogLimit) {
 /// Queues a reply once the connection's queue is under its high water.
 async fn write_reply(queue: &OutQueue, session: u32, reply: Reply) {
     let _ = queue
-        .push_when_space(|buf| match &reply {
-            Ok(payload) => {
-                buf.reserve(crate::frame::encoded_response_len(payload.len()));
-                if let Err(e) = encode_response(buf, session, payload) {
-                    encode_error(buf, session, e.to_string().as_bytes());
-                }
-            }
-            Err(e) => encode_error(buf, session, e.0.as_bytes()),
-        })
+        .push_when_space(|buf| encode_reply(buf, session, &reply))
         .await;
 }
 

@@ -14,14 +14,16 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use super::admission::Admission;
 use super::budget::Budget;
-use super::channel::{Channel, Target};
+use super::channel::Channel;
 use super::listener::{accept_loop, ServerCtx};
 use crate::address::Address;
 use crate::config::ClusterConfig;
 use crate::error::{CallError, OpenError, RegisterError};
+use crate::frame::WireAddress;
 use crate::luaseri;
+use crate::proto::admission::Admission;
+use crate::proto::{Missing, Resolver, Target, DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_MIN};
 use crate::reassembly::Limits;
 use crate::registry::Registry;
 use crate::service::Service;
@@ -64,8 +66,8 @@ impl Default for NodeOptions {
             request_budget: 256 << 20,
             write_high_water: 8 << 20,
             first_session: 1,
-            backoff_min: Duration::from_millis(50),
-            backoff_max: Duration::from_secs(2),
+            backoff_min: DEFAULT_BACKOFF_MIN,
+            backoff_max: DEFAULT_BACKOFF_MAX,
             busy_poll: Duration::ZERO,
         }
     }
@@ -720,6 +722,20 @@ impl Node {
             c.shutdown();
         }
         nodes.config = ClusterConfig::new();
+    }
+}
+
+/// A node's services, as its connections find them: what a
+/// [`ServerConn`](crate::proto::ServerConn) driven in memory resolves addresses with.
+impl Resolver for Node {
+    type Service = Arc<dyn Service>;
+
+    fn resolve(&self, address: &WireAddress) -> Result<(u32, Arc<dyn Service>), Missing> {
+        self.inner.registry.resolve(address)
+    }
+
+    fn query(&self, name: &[u8]) -> Option<u32> {
+        self.inner.registry.query(name)
     }
 }
 
