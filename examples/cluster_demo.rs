@@ -4,15 +4,12 @@
 //!
 //! Run: `cargo run --example cluster_demo`
 
-#[path = "shared/simpledb.rs"]
-mod simpledb;
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use simpledb::{MemDb, SimpleDbClient, SimpleDbServer};
 use skynet_cluster::{reply_lua, service_fn, CallError, CallOptions, ClusterConfig, Node, Request};
+use sproto_skynet::simpledb::{MemDb, SimpleDbClient, SimpleDbServer};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

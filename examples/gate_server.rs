@@ -1,5 +1,5 @@
 //! skynet's example game server (`examples/agent.lua` behind a gate), in Rust, written
-//! with the typed protocols of `examples/shared/gate_proto.rs` (skynet's `proto.lua`).
+//! with the typed protocols of `sproto_skynet::gate_proto` (skynet's `proto.lua`).
 //!
 //! ```text
 //! cargo run --example gate_server                                  # TCP gate on 127.0.0.1:8888
@@ -13,8 +13,7 @@
 //! after connect and then every 5 seconds. skynet's unmodified `examples/client.lua`
 //! works against it (`lua examples/client.lua` with the port set to this one's).
 
-#[path = "shared/gate_proto.rs"]
-pub mod gate_proto;
+pub use sproto_skynet::gate_proto;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

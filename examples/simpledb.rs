@@ -12,11 +12,8 @@
 //! `cluster.call("db", "@sdb", "GET", "a")` (or `"sdb"`, `".sdb"`), and `--call`
 //! reaches a Lua simpledb registered as `sdb` (`cluster.register("sdb", sdb)`).
 
-#[path = "shared/simpledb.rs"]
-mod simpledb;
-
-use simpledb::{MemDb, SimpleDbClient, SimpleDbServer};
 use skynet_cluster::{ClusterConfig, Node};
+use sproto_skynet::simpledb::{MemDb, SimpleDbClient, SimpleDbServer};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 

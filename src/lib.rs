@@ -1,1 +1,6 @@
-//! Workspace root: integration tests and examples live in tests/ and examples/.
+//! Workspace root: the shared example types (used by `examples/`, `tests/`,
+//! `benches/` and the README, whose code blocks compile as this crate's doctests).
+#![doc = include_str!("../README.md")]
+
+pub mod gate_proto;
+pub mod simpledb;

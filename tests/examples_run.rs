@@ -1,5 +1,5 @@
 //! The examples run as written (in-process, loopback only): the README's main demo and
-//! the simpledb walkthrough. (Both include `examples/shared/simpledb.rs`.)
+//! the simpledb walkthrough. (Both use `sproto_skynet::simpledb`.)
 
 #![allow(clippy::duplicate_mod)]
 

@@ -1,22 +1,19 @@
 //! The captured session of skynet's sproto example (`tests/vectors/gate/`), replayed
 //! in memory against the sans-IO gate core and the typed protocols of
-//! `examples/shared/gate_proto.rs`: as the client (every request frame byte-exact,
+//! `sproto_skynet::gate_proto`: as the client (every request frame byte-exact,
 //! every server frame read back to the recorded values) and as the server (every
 //! answer and the heartbeat push byte-exact). Also: the typed protocols' schemas are
 //! byte-identical to `sprotoparser`'s for the recorded `c2s` / `s2c` text.
 
 #![allow(dead_code)]
 
-#[path = "../examples/shared/gate_proto.rs"]
-mod gate_proto;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use gate_proto::*;
 use serde_json::Value as Json;
 use sproto_rt::gate::{write_frame, Connection, Event, FrameDecoder, PackageLayout};
 use sproto_rt::rpc::{Handler, ProtocolSet, Request};
 use sproto_rt::{Message, Sproto};
+use sproto_skynet::gate_proto::*;
 
 fn session() -> Json {
     let text = std::fs::read_to_string(concat!(

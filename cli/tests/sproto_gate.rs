@@ -1,9 +1,9 @@
 //! `sproto call` / `sproto bench` end to end on 127.0.0.1, against gate servers run
-//! in-process: skynet's example agent (the protocols of `examples/shared/gate_proto.rs`,
+//! in-process: skynet's example agent (the protocols of `src/gate_proto.rs` of the root package,
 //! the schemas of the captured session's vectors) over TCP and WebSocket, and a
 //! server that never answers.
 
-#[path = "../../examples/shared/gate_proto.rs"]
+#[path = "../../src/gate_proto.rs"]
 #[allow(dead_code)] // the S2c trait: only its client stub is used
 mod gate_proto;
 
