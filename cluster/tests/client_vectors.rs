@@ -12,17 +12,14 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::replay::{replies, reply_matches, requests, Req};
 use common::{exchanges, to_hex, Event, Exchange, Failures};
-use skynet_cluster::frame::{RequestFrame, ResponseFrame, WireAddress};
-use skynet_cluster::reassembly::{
-    Inbound, Outcome, RequestAssembler, ResponseAssembler, ResponseEvent,
-};
-use skynet_cluster::{Address, CallError, CallOptions, ClusterConfig, Node};
+use skynet_cluster::reassembly::Outcome;
+use skynet_cluster::{CallError, CallOptions, ClusterConfig, Node};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
@@ -112,54 +109,6 @@ async fn stand_in(id: String, scripts: Vec<Vec<Step>>) -> (String, Arc<Mutex<Vec
     (addr, log)
 }
 
-/// One recorded request as the driver replays it.
-#[derive(Debug, Clone)]
-struct Req {
-    address: Address,
-    session: u32,
-    push: bool,
-    payload: Bytes,
-    trace: Option<Bytes>,
-}
-
-fn requests(x: &Exchange, conn: u64) -> Vec<Req> {
-    let mut asm = RequestAssembler::default();
-    let mut out = Vec::new();
-    for f in x.frames().filter(|f| f.c2s && f.conn == conn) {
-        let frame = RequestFrame::decode(Bytes::copy_from_slice(&f.bytes[2..])).expect("decodes");
-        if let Ok(Some(Inbound::Request(r))) = asm.handle(frame) {
-            let address = match &r.address {
-                WireAddress::Handle(h) => Address::Handle(*h),
-                WireAddress::Name(n) => {
-                    Address::Name(String::from_utf8(n.to_vec()).expect("utf8 name"))
-                }
-            };
-            out.push(Req {
-                address,
-                session: r.session,
-                push: r.push,
-                payload: r.payload,
-                trace: r.trace,
-            });
-        }
-    }
-    out
-}
-
-/// The recorded replies of one connection by session.
-fn replies(x: &Exchange, conn: u64) -> HashMap<u32, Outcome> {
-    let mut asm = ResponseAssembler::default();
-    let mut out = HashMap::new();
-    for f in x.frames().filter(|f| !f.c2s && f.conn == conn) {
-        let frame = ResponseFrame::decode(Bytes::copy_from_slice(&f.bytes[2..])).expect("decodes");
-        if let Ok(Some(ResponseEvent::Complete { session, outcome })) = asm.handle(frame, |_| true)
-        {
-            out.insert(session, outcome);
-        }
-    }
-    out
-}
-
 fn check_reply(
     id: &str,
     req: &Req,
@@ -167,13 +116,7 @@ fn check_reply(
     want: Option<&Outcome>,
     fails: &mut Failures,
 ) {
-    let ok = match (r, want) {
-        (Ok(p), Some(Outcome::Ok(w))) => p == w,
-        (Err(CallError::Remote(t)), Some(Outcome::Error(w))) => t.as_bytes() == &w[..],
-        (Err(CallError::Timeout), None) => true,
-        _ => false,
-    };
-    fails.check(ok, || {
+    fails.check(reply_matches(Some(r), want), || {
         format!(
             "{id} session {}: got {r:?}, skynet's reply was {want:?}",
             req.session

@@ -25,9 +25,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use common::replay::compare_replies;
 use common::{exchanges, Event, Exchange, Failures};
-use skynet_cluster::frame::{take_frame, ResponseFrame};
-use skynet_cluster::{conformance, Node, INVALID_ADDRESS};
+use skynet_cluster::frame::take_frame;
+use skynet_cluster::{conformance, Node};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -64,102 +65,6 @@ impl Conn {
                 _ => return false,
             }
         }
-    }
-}
-
-/// The Lua-location suffix of a skynet error text (`.../skynet.lua:747: X` → `X`).
-fn lua_location_suffix(text: &str) -> Option<&str> {
-    let i = text.find("skynet.lua:")?;
-    let rest = &text[i + "skynet.lua:".len()..];
-    let colon = rest.find(": ")?;
-    rest[..colon]
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| &rest[colon + 2..])
-}
-
-fn by_session(frames: &[Vec<u8>]) -> HashMap<u32, Vec<Vec<u8>>> {
-    let mut m: HashMap<u32, Vec<Vec<u8>>> = HashMap::new();
-    for f in frames {
-        let s = ResponseFrame::decode(bytes::Bytes::copy_from_slice(&f[2..]))
-            .map(|r| r.session())
-            .unwrap_or(u32::MAX);
-        m.entry(s).or_default().push(f.clone());
-    }
-    m
-}
-
-/// Compares what the Rust node sent on one connection with what skynet sent.
-fn compare(x: &Exchange, conn: u64, c: &Conn, fails: &mut Failures, loose: &mut Vec<String>) {
-    let want = by_session(&c.expected);
-    let got = by_session(&c.received);
-    for (session, frames) in &want {
-        let Some(ours) = got.get(session) else {
-            fails.0.push(format!(
-                "{} conn {conn}: no reply for session {session}",
-                x.id
-            ));
-            continue;
-        };
-        if ours == frames {
-            continue;
-        }
-        let decode =
-            |f: &Vec<u8>| ResponseFrame::decode(bytes::Bytes::copy_from_slice(&f[2..])).ok();
-        match (frames.as_slice(), ours.as_slice()) {
-            ([w], [o]) => {
-                match (decode(w), decode(o)) {
-                    (
-                        Some(ResponseFrame::Error { text: wt, .. }),
-                        Some(ResponseFrame::Error { text: ot, .. }),
-                    ) => {
-                        let wt = String::from_utf8_lossy(&wt).into_owned();
-                        let ot = String::from_utf8_lossy(&ot).into_owned();
-                        match lua_location_suffix(&wt) {
-                        Some("call to invalid address") if ot == INVALID_ADDRESS => {
-                            loose.push(format!("{}: {wt:?} -> {ot:?}", x.id));
-                        }
-                        Some("call failed") => loose.push(format!("{}: {wt:?} -> {ot:?}", x.id)),
-                        _ => fails.0.push(format!("{} conn {conn} session {session}: error {ot:?}, skynet said {wt:?}", x.id)),
-                    }
-                    }
-                    (w, o) => fails.0.push(format!(
-                        "{} conn {conn} session {session}: got {o:?}, skynet sent {w:?}",
-                        x.id
-                    )),
-                }
-            }
-            _ => fails.0.push(format!(
-                "{} conn {conn} session {session}: {} frames differ from skynet's {}",
-                x.id,
-                ours.len(),
-                frames.len()
-            )),
-        }
-    }
-    for (session, frames) in &got {
-        if want.contains_key(session) {
-            continue;
-        }
-        let text = frames.first().and_then(|f| {
-            match ResponseFrame::decode(bytes::Bytes::copy_from_slice(&f[2..])) {
-                Ok(ResponseFrame::Error { text, .. }) => {
-                    Some(String::from_utf8_lossy(&text).into_owned())
-                }
-                _ => None,
-            }
-        });
-        if x.id == "call_unregistered_plain_name" && text.as_deref() == Some(INVALID_ADDRESS) {
-            loose.push(format!(
-                "{}: skynet never answers; we answer {INVALID_ADDRESS:?}",
-                x.id
-            ));
-            continue;
-        }
-        fails.0.push(format!(
-            "{} conn {conn}: unexpected reply on session {session}: {text:?}",
-            x.id
-        ));
     }
 }
 
@@ -228,7 +133,7 @@ async fn replay(x: &Exchange, addr: SocketAddr, fails: &mut Failures, loose: &mu
         done.push((k, c));
     }
     for (k, c) in &done {
-        compare(x, *k, c, fails, loose);
+        compare_replies(x, *k, &c.expected, &c.received, fails, loose);
     }
 }
 

@@ -2,6 +2,8 @@
 //! `tests/vectors/cluster`, hex, and loopback helpers.
 #![allow(dead_code)]
 
+pub mod replay;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
