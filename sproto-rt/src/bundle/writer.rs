@@ -82,11 +82,15 @@ fn write_field(buf: &mut Vec<u8>, f: &Field) {
     if f.array {
         rec.inline(4, 1);
     }
-    if let Some(key) = f.key {
-        rec.inline(5, key);
-        if f.map {
-            rec.inline(6, 1);
-        }
+    match f.key {
+        Some(key) => rec.inline(5, key),
+        // A map flag without a key does nothing, but a loaded bundle can have one:
+        // keep it, so that the schema survives a bundle round trip.
+        None if f.map => rec.skip_one(),
+        None => {}
+    }
+    if f.map {
+        rec.inline(6, 1);
     }
     rec.finish();
 }
@@ -100,10 +104,14 @@ fn write_protocol(buf: &mut Vec<u8>, p: &Protocol) {
             Some(id) => rec.inline(2, id as u16),
             None => rec.skip_one(),
         }
-        if let Some(id) = p.response {
-            rec.inline(3, id as u16);
-        } else if p.confirm {
-            rec.skip_one();
+        match p.response {
+            Some(id) => rec.inline(3, id as u16),
+            None if p.confirm => rec.skip_one(),
+            None => {}
+        }
+        // The parser never sets both a response type and `confirm`, but a loaded
+        // bundle can: keep it, so that the schema survives a bundle round trip.
+        if p.confirm {
             rec.inline(4, 1);
         }
     }
