@@ -1,10 +1,11 @@
 //! The sproto README's address book as Rust types: `#[derive(Sproto)]` gives each type
 //! a static codec and the schema they form, byte-identical to what the reference
-//! parser makes from the README's `.sproto` text.
+//! parser makes from the README's `.sproto` text. The `…Ref<'a>` twins decode without
+//! copying: their strings point into the input.
 //!
 //! Run: `cargo run --example addressbook`
 
-use sproto_rt::{Message, Sproto};
+use sproto_rt::{DecodeError, Message, MessageRef, Sproto};
 
 /// `.Person.PhoneNumber`
 #[derive(Sproto, Debug, Default, Clone, PartialEq)]
@@ -36,6 +37,68 @@ pub struct Person {
 pub struct AddressBook {
     #[sproto(tag = 0)]
     pub person: Vec<Person>,
+}
+
+/// `.Person.PhoneNumber`, borrowing from the bytes it is decoded from.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "Person.PhoneNumber")]
+pub struct PhoneNumberRef<'a> {
+    #[sproto(tag = 0)]
+    pub number: &'a str,
+    #[sproto(tag = 1, rename = "type")]
+    pub kind: i64,
+}
+
+/// `.Person`, borrowing from the bytes it is decoded from.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "Person")]
+pub struct PersonRef<'a> {
+    #[sproto(tag = 0)]
+    pub name: &'a str,
+    #[sproto(tag = 1)]
+    pub id: i64,
+    #[sproto(tag = 2)]
+    pub email: Option<&'a str>,
+    /// One `Vec` for the array; each phone borrows its number.
+    #[sproto(tag = 3)]
+    pub phone: Vec<PhoneNumberRef<'a>>,
+}
+
+/// `.AddressBook`, borrowing from the bytes it is decoded from.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "AddressBook")]
+pub struct AddressBookRef<'a> {
+    #[sproto(tag = 0)]
+    pub person: Vec<PersonRef<'a>>,
+}
+
+/// Decodes an address book without copying a string: the result borrows `bytes`.
+pub fn decode_ref(bytes: &[u8]) -> Result<AddressBookRef<'_>, DecodeError> {
+    AddressBookRef::decode(bytes)
+}
+
+impl From<&AddressBookRef<'_>> for AddressBook {
+    fn from(book: &AddressBookRef<'_>) -> Self {
+        AddressBook {
+            person: book
+                .person
+                .iter()
+                .map(|p| Person {
+                    name: p.name.to_string(),
+                    id: p.id,
+                    email: p.email.map(str::to_string),
+                    phone: p
+                        .phone
+                        .iter()
+                        .map(|n| PhoneNumber {
+                            number: n.number.to_string(),
+                            kind: n.kind,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -79,5 +142,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decoded = AddressBook::decode(&encoded)?;
     assert_eq!(decoded, book);
     println!("decoded {decoded:#?}");
+
+    // Zero-copy: the names and numbers are slices of `encoded`.
+    let borrowed = decode_ref(&encoded)?;
+    assert_eq!(AddressBook::from(&borrowed), book);
+    assert_eq!(borrowed.encode(), encoded);
+    let alice = &borrowed.person[0];
+    println!(
+        "borrowed: {} (id {}) at byte {} of the input, first phone {}",
+        alice.name,
+        alice.id,
+        alice.name.as_ptr() as usize - encoded.as_ptr() as usize,
+        alice.phone[0].number
+    );
     Ok(())
 }

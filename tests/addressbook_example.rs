@@ -7,7 +7,7 @@
 #[path = "../examples/addressbook.rs"]
 mod addressbook;
 
-use sproto_rt::{Message, Sproto};
+use sproto_rt::{Message, MessageRef, Sproto};
 
 /// The address book of the sproto README.
 const README_SCHEMA: &str = r#"
@@ -74,4 +74,36 @@ fn value_encodes_as_the_reference() {
         addressbook::AddressBook::decode(&book.encode()).expect("decodes"),
         book
     );
+}
+
+#[test]
+fn borrowed_types_decode_in_place() {
+    let book = addressbook::readme_value();
+    let bytes = book.encode();
+    let borrowed = addressbook::decode_ref(&bytes).expect("decodes");
+    assert_eq!(addressbook::AddressBook::from(&borrowed), book);
+    // Every string is a slice of the input.
+    let range = bytes.as_ptr_range();
+    for p in &borrowed.person {
+        assert!(range.contains(&p.name.as_ptr()));
+        for n in &p.phone {
+            assert!(range.contains(&n.number.as_ptr()));
+        }
+    }
+    // Same bytes and the same schema as the owned types.
+    assert_eq!(borrowed.encode(), bytes);
+    assert_eq!(
+        addressbook::AddressBookRef::schema()
+            .expect("builds")
+            .to_bundle(),
+        Sproto::parse(README_SCHEMA).expect("parses").to_bundle()
+    );
+    // Errors are the owned decoder's: every truncation of the message fails both ways.
+    for n in 0..bytes.len() {
+        assert_eq!(
+            addressbook::decode_ref(&bytes[..n]).is_err(),
+            addressbook::AddressBook::decode(&bytes[..n]).is_err(),
+            "truncated to {n} bytes"
+        );
+    }
 }

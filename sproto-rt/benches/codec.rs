@@ -238,6 +238,15 @@ fn addressbook_ops(f: &Fixtures) -> Vec<Op<'_>> {
             }),
         ),
         (
+            "derived/decode_ref",
+            Box::new(|| {
+                derived::decode_ref(black_box(&f.encoded))
+                    .expect("decodes")
+                    .person
+                    .len()
+            }),
+        ),
+        (
             "prost/encode",
             Box::new(move || {
                 pbuf.clear();

@@ -49,7 +49,7 @@ pub mod wire;
 
 pub use codec::{EncodeError, EncodeErrorKind};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
-pub use message::Message;
+pub use message::{Message, MessageRef};
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
 #[cfg(feature = "derive")]

@@ -5,7 +5,7 @@ use crate::codec::DEFAULT_MAX_DEPTH;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::pack::{pack_into, unpack};
 use crate::schema::{BuildError, SchemaBuilder, Sproto};
-use crate::wire::{StructEncoder, StructView};
+use crate::wire::{StructEncoder, StructReader, StructView};
 
 /// A Rust type that is a sproto struct type.
 ///
@@ -80,6 +80,15 @@ pub trait Message: Sized {
     /// Describes the type (and the types it refers to) to a schema builder.
     #[doc(hidden)]
     fn describe(builder: &mut SchemaBuilder);
+    /// Reads the struct `reader` is at, in one pass; returns it and its size. Derived
+    /// types read straight from the reader; the default validates the struct first and
+    /// calls [`decode_fields`](Self::decode_fields).
+    #[doc(hidden)]
+    #[inline]
+    fn decode_reader(reader: StructReader<'_>, depth: usize) -> Result<(Self, usize), DecodeError> {
+        let view = reader.into_view()?;
+        Ok((Self::decode_fields(&view, depth)?, view.consumed()))
+    }
 
     /// The sproto type's full name.
     fn type_name() -> &'static str {
@@ -117,8 +126,7 @@ pub trait Message: Sized {
 
     /// Decodes a message and tells how many bytes it used.
     fn decode_with_len(bytes: &[u8]) -> Result<(Self, usize), DecodeError> {
-        let view = StructView::parse(bytes, 0)?;
-        Ok((Self::decode_fields(&view, 0)?, view.consumed()))
+        Self::decode_reader(StructReader::new(bytes, 0)?, 0)
     }
 
     /// Unpacks and decodes (`sproto:pdecode`).
@@ -146,5 +154,110 @@ pub fn check_depth(depth: usize, offset: usize) -> Result<(), DecodeError> {
         ))
     } else {
         Ok(())
+    }
+}
+
+/// A sproto struct type that borrows from the bytes it is decoded from: a struct with a
+/// lifetime that derives `Sproto`. Decoding copies nothing: `&'a str`, `&'a [u8]` and
+/// `Cow<'a, str>` / `Cow<'a, [u8]>` fields point into the input, nested borrowed structs
+/// are decoded in place, and arrays are `Vec`s of borrowed items (one allocation per
+/// array, none per element).
+///
+/// | Rust field | sproto |
+/// | --- | --- |
+/// | `&'a str`, `Cow<'a, str>` | `string` (decoding requires UTF-8) |
+/// | `&'a [u8]`, `Cow<'a, [u8]>` | `binary` |
+/// | a struct with a lifetime deriving `Sproto` | that struct type |
+/// | `Vec<T>` of any of those | `*T` |
+///
+/// Everything [`Message`] maps works in a borrowed struct too (integers, owned strings,
+/// owned structs, maps...), with the same rules. Owned types implement [`Message`]
+/// instead; a type with a lifetime cannot be a field of an owned type.
+///
+/// ```
+/// use sproto_rt::{Message, MessageRef, Sproto};
+///
+/// #[derive(Sproto, Debug, PartialEq)]
+/// #[sproto(name = "Person")]
+/// struct PersonRef<'a> {
+///     #[sproto(tag = 0)]
+///     name: &'a str,
+///     #[sproto(tag = 1)]
+///     id: i64,
+///     #[sproto(tag = 2)]
+///     email: Option<&'a str>,
+/// }
+///
+/// let bytes = PersonRef { name: "Alice", id: 10000, email: None }.encode();
+/// let alice = PersonRef::decode(&bytes).unwrap();
+/// assert_eq!(alice.name, "Alice");
+/// assert_eq!(alice.name.as_ptr(), bytes[10..].as_ptr()); // points into `bytes`
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a borrowed sproto message",
+    label = "not a borrowed sproto message",
+    note = "derive it on a struct with a lifetime: `#[derive(Sproto)] struct T<'a> {{ #[sproto(tag = 0)] name: &'a str }}`; owned types implement `Message`"
+)]
+pub trait MessageRef<'a>: Sized {
+    /// The sproto type's full name (`Person.PhoneNumber`).
+    #[doc(hidden)]
+    const TYPE_NAME: &'static str;
+    /// The most header slots an encoding uses.
+    #[doc(hidden)]
+    const MAX_SLOTS: usize;
+    /// Writes the fields into an open struct.
+    #[doc(hidden)]
+    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    /// Reads the struct `reader` is at; returns it and its size.
+    #[doc(hidden)]
+    fn decode_reader(reader: StructReader<'a>, depth: usize) -> Result<(Self, usize), DecodeError>;
+    /// Describes the type (and the types it refers to) to a schema builder.
+    #[doc(hidden)]
+    fn describe(builder: &mut SchemaBuilder);
+
+    /// The sproto type's full name.
+    fn type_name() -> &'static str {
+        Self::TYPE_NAME
+    }
+
+    /// Appends the encoding to `buf`.
+    fn encode_to(&self, buf: &mut Vec<u8>) {
+        let mut st = StructEncoder::begin(buf, Self::MAX_SLOTS);
+        self.encode_fields(&mut st);
+        st.finish();
+    }
+
+    /// The encoding, as `sproto:encode` would write it for the equivalent value.
+    fn encode(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.encode_to(&mut buf);
+        buf
+    }
+
+    /// Encodes and 0-packs (`sproto:pencode`). (There is no borrowing `pdecode`: unpack
+    /// into a buffer with [`unpack`](crate::unpack), then decode from it.)
+    fn pencode(&self) -> Vec<u8> {
+        let plain = self.encode();
+        let mut out = Vec::with_capacity(plain.len() + plain.len() / 8 + 2);
+        pack_into(&plain, &mut out);
+        out
+    }
+
+    /// Decodes a message borrowing from `bytes`; bytes after it are ignored. Absent
+    /// non-`Option` fields take their `Default`; unknown tags are skipped.
+    fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::decode_with_len(bytes).map(|(v, _)| v)
+    }
+
+    /// Decodes a message and tells how many bytes it used.
+    fn decode_with_len(bytes: &'a [u8]) -> Result<(Self, usize), DecodeError> {
+        Self::decode_reader(StructReader::new(bytes, 0)?, 0)
+    }
+
+    /// The schema of this type and every type it refers to.
+    fn schema() -> Result<Sproto, BuildError> {
+        let mut b = SchemaBuilder::new();
+        Self::describe(&mut b);
+        b.build()
     }
 }

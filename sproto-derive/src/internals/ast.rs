@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, Fields, Ident, LitStr, Path, Type};
+use syn::{Data, DeriveInput, Fields, GenericParam, Generics, Ident, Lifetime, LitStr, Path, Type};
 
 use super::attr;
 use super::check::{check_field_type, is_decimal_type, path_generics};
@@ -52,6 +52,11 @@ pub struct FieldModel<'a> {
 
 pub struct Container<'a> {
     pub ident: &'a Ident,
+    /// The struct's generics: none, or the one lifetime of a borrowed struct.
+    pub generics: &'a Generics,
+    /// The lifetime of a borrowed struct (`struct PersonRef<'a>`): decoding borrows
+    /// from input that lives that long.
+    pub lifetime: Option<Lifetime>,
     pub type_name: String,
     pub krate: Path,
     /// Encoded fields, in ascending tag order.
@@ -65,12 +70,7 @@ pub struct Container<'a> {
 impl<'a> Container<'a> {
     pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
         let attrs = attr::Container::from_ast(cx, input);
-        if !input.generics.params.is_empty() {
-            cx.error_spanned_by(
-                &input.generics,
-                "generic structs cannot derive Sproto: a sproto type has one fixed layout; use concrete field types",
-            );
-        }
+        let lifetime = container_lifetime(cx, &input.generics);
         let (named, unit) = match &input.data {
             Data::Struct(s) => match &s.fields {
                 Fields::Named(f) => (Some(&f.named), false),
@@ -120,7 +120,7 @@ impl<'a> Container<'a> {
                 skipped.push(ident);
                 continue;
             }
-            check_field_type(cx, &f.ty);
+            check_field_type(cx, &f.ty, lifetime.as_ref());
             let Some((tag, tag_lit)) = fa.tag.clone() else {
                 if fa.tag_written {
                     continue; // malformed: already reported
@@ -160,6 +160,8 @@ impl<'a> Container<'a> {
             .unwrap_or_else(|| syn::parse_quote!(::sproto_rt));
         Some(Container {
             ident: &input.ident,
+            generics: &input.generics,
+            lifetime,
             type_name: attrs
                 .name
                 .map_or_else(|| input.ident.unraw().to_string(), |n| n.value()),
@@ -184,6 +186,50 @@ impl<'a> Container<'a> {
         }
         n
     }
+}
+
+/// Whether a type mentions a lifetime (borrows).
+fn has_lifetime(ty: &Type) -> bool {
+    fn any(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Punct(p) => p.as_char() == '\'',
+            proc_macro2::TokenTree::Group(g) => any(g.stream()),
+            _ => false,
+        })
+    }
+    any(quote::ToTokens::to_token_stream(ty))
+}
+
+/// The lifetime of a borrowed struct: generics are refused, except one lifetime.
+fn container_lifetime(cx: &Ctxt, generics: &Generics) -> Option<Lifetime> {
+    let mut lifetimes = Vec::new();
+    for p in &generics.params {
+        match p {
+            GenericParam::Lifetime(l) => {
+                if !l.bounds.is_empty() {
+                    cx.error_spanned_by(
+                        l,
+                        "a borrowed sproto struct's lifetime takes no bounds: write `struct T<'a>`",
+                    );
+                }
+                lifetimes.push(&l.lifetime);
+            }
+            GenericParam::Type(_) | GenericParam::Const(_) => cx.error_spanned_by(
+                p,
+                "generic structs cannot derive Sproto: a sproto type has one fixed layout; use concrete field types (a lifetime, to borrow from the input, is the only parameter allowed)",
+            ),
+        }
+    }
+    if let Some(w) = &generics.where_clause {
+        cx.error_spanned_by(w, "a sproto struct takes no where clause");
+    }
+    if let [_, second, ..] = lifetimes.as_slice() {
+        cx.error_spanned_by(
+            second,
+            "a borrowed sproto struct has one lifetime, the input's: use a single lifetime parameter",
+        );
+    }
+    lifetimes.first().map(|l| (*l).clone())
 }
 
 fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
@@ -225,6 +271,13 @@ fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
             Kind::Decimal(*n)
         }
         (None, Some(key), None) => match (map_args(), list_elem()) {
+            (Some((_, value_ty)), _) if has_lifetime(&value_ty) => {
+                cx.error_spanned_by(
+                    &value_ty,
+                    "map values are decoded as owned messages: a borrowed type cannot be one; use an owned type, or keep the entries as a list (Vec<V> with the same `key`)",
+                );
+                Kind::Plain
+            }
             (Some((key_ty, value_ty)), _) => Kind::KeyedMap {
                 key: key.clone(),
                 key_ty: Box::new(key_ty),
@@ -246,6 +299,13 @@ fn field_kind(cx: &Ctxt, f: &syn::Field, fa: &attr::Field) -> Kind {
                 entry: entry.clone(),
                 elem_ty: Box::new(elem_ty),
             },
+            (Some((k, v)), _) if has_lifetime(&k) || has_lifetime(&v) => {
+                cx.error_spanned_by(
+                    &f.ty,
+                    "map entries are decoded as owned values: a map with `entry` cannot borrow; use owned key and value types",
+                );
+                Kind::Plain
+            }
             (m, _) => {
                 if m.is_none() {
                     cx.error_spanned_by(

@@ -1,17 +1,15 @@
 //! Field types sproto cannot represent, caught syntactically so the error names the
 //! type and says what to write instead.
 
-use syn::{GenericArgument, PathArguments, Type};
+use syn::{GenericArgument, Lifetime, PathArguments, Type};
 
 use super::ctxt::Ctxt;
 
-/// Reports every unsupported type inside `ty` (generic arguments included).
-pub fn check_field_type(cx: &Ctxt, ty: &Type) {
+/// Reports every unsupported type inside `ty` (generic arguments included). `lifetime`
+/// is the struct's, when it borrows from the input.
+pub fn check_field_type(cx: &Ctxt, ty: &Type, lifetime: Option<&Lifetime>) {
     match ty {
-        Type::Reference(_) => cx.error_spanned_by(
-            ty,
-            "references cannot be sproto fields: a decoded message owns its data; use an owned type such as String or Vec<u8>",
-        ),
+        Type::Reference(r) => check_reference(cx, r, lifetime),
         Type::Ptr(_) => cx.error_spanned_by(ty, "raw pointers cannot be sproto fields; use an owned value"),
         Type::Tuple(t) if t.elems.is_empty() => {
             cx.error_spanned_by(ty, "`()` cannot be a sproto field; remove the field or use #[sproto(skip)]")
@@ -30,8 +28,8 @@ pub fn check_field_type(cx: &Ctxt, ty: &Type) {
         Type::BareFn(_) | Type::Never(_) | Type::Infer(_) | Type::Macro(_) | Type::Verbatim(_) => {
             cx.error_spanned_by(ty, "this type cannot be a sproto field")
         }
-        Type::Paren(p) => check_field_type(cx, &p.elem),
-        Type::Group(g) => check_field_type(cx, &g.elem),
+        Type::Paren(p) => check_field_type(cx, &p.elem, lifetime),
+        Type::Group(g) => check_field_type(cx, &g.elem, lifetime),
         Type::Path(p) => {
             if let Some(last) = p.path.segments.last() {
                 let hint = match last.ident.to_string().as_str() {
@@ -48,16 +46,93 @@ pub fn check_field_type(cx: &Ctxt, ty: &Type) {
                 if let Some(hint) = hint {
                     cx.error_spanned_by(ty, hint);
                 }
+                let is_cow = last.ident == "Cow";
                 if let PathArguments::AngleBracketed(args) = &last.arguments {
                     for arg in &args.args {
-                        if let GenericArgument::Type(inner) = arg {
-                            check_field_type(cx, inner);
+                        match arg {
+                            GenericArgument::Type(inner) if is_cow => check_cow(cx, inner),
+                            GenericArgument::Type(inner) => check_field_type(cx, inner, lifetime),
+                            GenericArgument::Lifetime(l) => check_lifetime(cx, ty, l, lifetime),
+                            _ => {}
                         }
                     }
                 }
             }
         }
         _ => cx.error_spanned_by(ty, "this type cannot be a sproto field"),
+    }
+}
+
+/// `&'a str` and `&'a [u8]` borrow from the input, in a struct with lifetime `'a`;
+/// every other reference is refused with what to write instead.
+fn check_reference(cx: &Ctxt, r: &syn::TypeReference, lifetime: Option<&Lifetime>) {
+    let Some(lt) = lifetime else {
+        cx.error_spanned_by(
+            r,
+            "references cannot be fields of an owned sproto struct: a decoded message owns its data; use String or Vec<u8>, or give the struct a lifetime (`struct T<'a>`) to borrow &'a str / &'a [u8] from the input",
+        );
+        return;
+    };
+    if r.mutability.is_some() {
+        cx.error_spanned_by(
+            r,
+            "`&mut` cannot be decoded: borrowed fields are shared references into the input (&'a str, &'a [u8])",
+        );
+        return;
+    }
+    match &r.lifetime {
+        Some(l) if l == lt => {}
+        _ => {
+            cx.error_spanned_by(
+                r,
+                format!("a borrowed field must borrow for the struct's lifetime: write &{lt} ..."),
+            );
+            return;
+        }
+    }
+    let is =
+        |t: &Type, name: &str| path_generics(t).is_some_and(|(n, a)| n == name && a.is_empty());
+    match &*r.elem {
+        t if is(t, "str") => {}
+        Type::Slice(s) if is(&s.elem, "u8") => {}
+        Type::Slice(_) => cx.error_spanned_by(
+            r,
+            "only bytes can be borrowed from the input: sproto writes integer, boolean and double arrays in its own layout, not as Rust values; use Vec<T>",
+        ),
+        _ => cx.error_spanned_by(
+            r,
+            format!("only &{lt} str and &{lt} [u8] can borrow from the input; use an owned value (i64, String, a struct deriving Sproto...) or a borrowed struct (`PersonRef<{lt}>`)"),
+        ),
+    }
+}
+
+/// `Cow<'a, str>` and `Cow<'a, [u8]>` are the copy-on-write strings and binaries.
+fn check_cow(cx: &Ctxt, inner: &Type) {
+    let ok = match inner {
+        Type::Slice(s) => path_generics(&s.elem).is_some_and(|(n, a)| n == "u8" && a.is_empty()),
+        t => path_generics(t).is_some_and(|(n, a)| n == "str" && a.is_empty()),
+    };
+    if !ok {
+        cx.error_spanned_by(
+            inner,
+            "a Cow field is Cow<'a, str> (string) or Cow<'a, [u8]> (binary)",
+        );
+    }
+}
+
+/// A lifetime argument in a field type (`Cow<'a, str>`, `PersonRef<'a>`) must be the
+/// struct's own.
+fn check_lifetime(cx: &Ctxt, ty: &Type, l: &Lifetime, lifetime: Option<&Lifetime>) {
+    match lifetime {
+        None => cx.error_spanned_by(
+            ty,
+            format!("this field borrows for {l}, but the struct has no lifetime: only a borrowed struct (`struct T<'a>`) can hold borrowed fields, decoding then borrows from its input"),
+        ),
+        Some(lt) if l != lt => cx.error_spanned_by(
+            l,
+            format!("a borrowed field must borrow for the struct's lifetime: write {lt}"),
+        ),
+        Some(_) => {}
     }
 }
 

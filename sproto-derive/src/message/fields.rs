@@ -14,7 +14,7 @@ pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
     let (ident, ty, tag) = (f.ident, f.ty, f.tag);
     match &f.kind {
         Kind::Plain => quote_spanned! {ty.span()=>
-            <#ty as #krate::derive::Field>::encode_field(&self.#ident, st, #tag);
+            <#ty as #krate::derive::Field<'_>>::encode_field(&self.#ident, st, #tag);
         },
         Kind::Decimal(n) => quote_spanned! {ty.span()=>
             <#ty as #krate::derive::DecimalField>::encode_decimal(&self.#ident, st, #tag, #n);
@@ -52,7 +52,7 @@ pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
             }
         },
         Kind::KeyedList { .. } | Kind::PairList { .. } => quote_spanned! {ty.span()=>
-            <#ty as #krate::derive::Field>::encode_field(&self.#ident, st, #tag);
+            <#ty as #krate::derive::Field<'_>>::encode_field(&self.#ident, st, #tag);
         },
     }
 }
@@ -68,7 +68,7 @@ pub fn decode(
     let local = format_ident!("__sproto_field_{}", i);
     let read = match &f.kind {
         Kind::Plain => quote_spanned! {ty.span()=>
-            <#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)
+            <#ty as #krate::derive::Field<'_>>::decode_field(slot.value, offset, depth)
         },
         Kind::Decimal(n) => quote_spanned! {ty.span()=>
             <#ty as #krate::derive::DecimalField>::decode_decimal(slot.value, offset, #n)
@@ -110,7 +110,7 @@ pub fn decode(
             }
         }
         Kind::KeyedList { .. } | Kind::PairList { .. } => quote_spanned! {ty.span()=>
-            <#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)
+            <#ty as #krate::derive::Field<'_>>::decode_field(slot.value, offset, depth)
         },
     };
     let decl = quote! {
@@ -146,7 +146,7 @@ pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
     };
     match &f.kind {
         Kind::Plain => desc(
-            quote_spanned!(ty.span()=> <#ty as #krate::derive::Field>::shape(b)),
+            quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::shape(b)),
             quote!(::core::option::Option::None),
             false,
         ),
@@ -172,7 +172,7 @@ pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
         Kind::KeyedList { key, value_ty } => {
             let tag_const = hidden_ident("__SPROTO_TAG_", &key.value(), key.span());
             desc(
-                quote_spanned!(ty.span()=> <#ty as #krate::derive::Field>::shape(b)),
+                quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::shape(b)),
                 quote_spanned!(key.span()=> ::core::option::Option::Some(<#value_ty>::#tag_const)),
                 false,
             )
@@ -181,7 +181,7 @@ pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
             quote! {{
                 // The list's elements are the entry type.
                 let _: ::core::marker::PhantomData<#entry> = ::core::marker::PhantomData::<#elem_ty>;
-                <#ty as #krate::derive::Field>::shape(b)
+                <#ty as #krate::derive::Field<'_>>::shape(b)
             }},
             quote_spanned!(entry.span()=> ::core::option::Option::Some(<#entry>::__SPROTO_PAIR_KEY_TAG)),
             true,

@@ -56,7 +56,6 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
             pub const #tag_const: u16 = #tag;
         }
     });
-    let pair = pair_entry(c);
     let pair_key_tag = match c.fields.as_slice() {
         [k, _] => {
             let tag = k.tag;
@@ -68,12 +67,15 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
         _ => quote!(),
     };
-    let slots = if decl.is_empty() {
-        quote!(let _ = (view, depth);)
+    let loop_fields = if decl.is_empty() {
+        quote! {
+            let _ = depth;
+            while reader.next_field()?.is_some() {}
+        }
     } else {
         quote! {
-            for slot in view.fields() {
-                let offset = view.slot_offset(slot.index);
+            while let ::core::option::Option::Some(slot) = reader.next_field()? {
+                let offset = reader.slot_offset(slot.index);
                 match slot.tag {
                     #(#arms)*
                     _ => {}
@@ -81,50 +83,128 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
             }
         }
     };
+    let (impl_generics, ty_generics, where_clause) = c.generics.split_for_impl();
+    let this = quote!(#ident #ty_generics);
+    // Owned types decode from input of any lifetime; borrowed ones from their own.
+    let (de, codec_generics) = match &c.lifetime {
+        Some(lt) => (quote!(#lt), quote!(#impl_generics)),
+        None => (quote!('de), quote!(<'de>)),
+    };
+    let encode_fields = quote! {
+        #[inline]
+        fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
+            let _ = &st;
+            #(#encode)*
+        }
+    };
+    let decode_reader = |lt: TokenStream| {
+        quote! {
+            #[inline]
+            fn decode_reader(
+                reader: #krate::derive::StructReader<#lt>,
+                depth: usize,
+            ) -> ::core::result::Result<(Self, usize), #krate::DecodeError> {
+                let mut reader = reader;
+                #(#decl)*
+                #loop_fields
+                ::core::result::Result::Ok((#construct, reader.consumed()))
+            }
+        }
+    };
+    let describe_fn = quote! {
+        fn describe(b: &mut #krate::derive::SchemaBuilder) {
+            b.add_type(#type_name, |b| {
+                let _ = &b;
+                ::std::vec![#(#describe),*]
+            });
+        }
+    };
+    let (message_impl, message_trait) = match &c.lifetime {
+        None => {
+            let decode_reader = decode_reader(quote!('_));
+            (
+                quote! {
+                    impl #krate::Message for #ident {
+                        const TYPE_NAME: &'static str = #type_name;
+                        const MAX_SLOTS: usize = #max_slots;
+
+                        #encode_fields
+
+                        fn decode_fields(
+                            view: &#krate::derive::StructView<'_>,
+                            depth: usize,
+                        ) -> ::core::result::Result<Self, #krate::DecodeError> {
+                            <Self as #krate::Message>::decode_reader(view.reader(), depth)
+                                .map(|(v, _)| v)
+                        }
+
+                        #decode_reader
+
+                        #describe_fn
+                    }
+                },
+                quote!(#krate::Message),
+            )
+        }
+        Some(lt) => {
+            let decode_reader = decode_reader(quote!(#lt));
+            (
+                quote! {
+                    impl #impl_generics #krate::MessageRef<#lt> for #this #where_clause {
+                        const TYPE_NAME: &'static str = #type_name;
+                        const MAX_SLOTS: usize = #max_slots;
+
+                        #encode_fields
+
+                        #decode_reader
+
+                        #describe_fn
+                    }
+                },
+                quote!(#krate::MessageRef<#lt>),
+            )
+        }
+    };
+    let pair = if c.lifetime.is_none() {
+        pair_entry(c)
+    } else {
+        quote!()
+    };
     quote! {
         #[allow(clippy::all, unused_qualifications)]
         const _: () = {
-            impl #krate::Message for #ident {
-                const TYPE_NAME: &'static str = #type_name;
-                const MAX_SLOTS: usize = #max_slots;
+            #message_impl
 
+            impl #codec_generics #krate::derive::StructCodec<#de> for #this #where_clause {
+                const MAX_SLOTS: usize = <Self as #message_trait>::MAX_SLOTS;
+                #[inline(always)]
                 fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
-                    let _ = &st;
-                    #(#encode)*
+                    <Self as #message_trait>::encode_fields(self, st)
                 }
-
-                fn decode_fields(
-                    view: &#krate::derive::StructView<'_>,
+                #[inline(always)]
+                fn decode_reader(
+                    reader: #krate::derive::StructReader<#de>,
                     depth: usize,
-                ) -> ::core::result::Result<Self, #krate::DecodeError> {
-                    #(#decl)*
-                    #slots
-                    ::core::result::Result::Ok(#construct)
-                }
-
-                fn describe(b: &mut #krate::derive::SchemaBuilder) {
-                    b.add_type(#type_name, |b| {
-                        let _ = &b;
-                        ::std::vec![#(#describe),*]
-                    });
+                ) -> ::core::result::Result<(Self, usize), #krate::DecodeError> {
+                    <Self as #message_trait>::decode_reader(reader, depth)
                 }
             }
 
-            impl #krate::derive::Field for #ident {
+            impl #codec_generics #krate::derive::Field<#de> for #this #where_clause {
                 #[inline]
                 fn encode_field(&self, st: &mut #krate::derive::StructEncoder<'_>, tag: u16) {
                     #krate::derive::encode_struct_field(self, st, tag)
                 }
                 #[inline]
                 fn decode_field(
-                    slot: #krate::derive::SlotValue<'_>,
+                    slot: #krate::derive::SlotValue<#de>,
                     offset: usize,
                     depth: usize,
                 ) -> ::core::result::Result<Self, #krate::DecodeError> {
                     #krate::derive::decode_struct_field(slot, offset, depth)
                 }
                 fn shape(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::Shape {
-                    <Self as #krate::Message>::describe(b);
+                    <Self as #message_trait>::describe(b);
                     #krate::derive::Shape {
                         ty: #krate::derive::TypeRef::Struct(#type_name),
                         array: false,
@@ -132,24 +212,24 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
                 }
             }
 
-            impl #krate::derive::Element for #ident {
+            impl #codec_generics #krate::derive::Element<#de> for #this #where_clause {
                 fn encode_array(items: &[Self], buf: &mut ::std::vec::Vec<u8>) {
                     #krate::derive::encode_struct_array(items, buf)
                 }
                 fn decode_array(
-                    data: &[u8],
+                    data: &#de [u8],
                     base: usize,
                     depth: usize,
                 ) -> ::core::result::Result<::std::vec::Vec<Self>, #krate::DecodeError> {
                     #krate::derive::decode_struct_array(data, base, depth)
                 }
                 fn element_type(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::TypeRef {
-                    <Self as #krate::Message>::describe(b);
+                    <Self as #message_trait>::describe(b);
                     #krate::derive::TypeRef::Struct(#type_name)
                 }
             }
 
-            impl #ident {
+            impl #impl_generics #this #where_clause {
                 #(#accessors)*
                 #pair_key_tag
             }
@@ -231,8 +311,8 @@ fn pair_part(
     match &f.kind {
         Kind::Plain => Some((
             ty.clone(),
-            quote!(<#ty as #krate::derive::Field>::encode_field(#var, &mut st, #tag);),
-            quote!(<#ty as #krate::derive::Field>::decode_field(slot.value, offset, depth)),
+            quote!(<#ty as #krate::derive::Field<'_>>::encode_field(#var, &mut st, #tag);),
+            quote!(<#ty as #krate::derive::Field<'_>>::decode_field(slot.value, offset, depth)),
         )),
         Kind::Decimal(n) => Some((
             ty.clone(),

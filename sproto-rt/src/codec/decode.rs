@@ -8,7 +8,7 @@ use crate::schema::{Field, FieldType, Sproto, TypeId};
 use crate::value::{Struct, Value};
 use crate::wire::{
     bool_from_slot, data_from_slot, decimal_from_wire, double_array, double_from_slot,
-    int_from_slot, ArrayElements, IntArray, SlotValue, StructView,
+    int_from_slot, str_from_bytes, ArrayElements, IntArray, SlotValue, StructView,
 };
 
 pub(crate) struct Decoder<'s> {
@@ -208,9 +208,9 @@ impl Decoder<'_> {
 }
 
 fn string_value(bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Value::String(s.to_string()),
-        Err(_) => Value::Binary(bytes.to_vec()),
+    match str_from_bytes(bytes) {
+        Some(s) => Value::String(s.to_string()),
+        None => Value::Binary(bytes.to_vec()),
     }
 }
 

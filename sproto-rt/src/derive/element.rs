@@ -1,9 +1,11 @@
 //! [`Element`]: how a Rust type is written as, and read from, the elements of a
 //! sproto array (`Vec<T>` fields).
 
-use super::field::decode_nested;
+use std::borrow::Cow;
+
+use super::field::{decode_nested, encode_struct, utf8};
+use super::{as_bytes, StructCodec};
 use crate::error::{DecodeError, FieldProblem};
-use crate::message::Message;
 use crate::schema::{SchemaBuilder, TypeRef};
 use crate::wire::{
     double_array, encode_bool_array, encode_double_array, encode_int_array, ArrayElements,
@@ -16,13 +18,13 @@ use crate::FieldType;
 /// `u8` is not one: `Vec<u8>` is `binary`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the element of a sproto array",
-    note = "array elements are i8, i16, i32, i64, u16, u32, bool, f64, String, Vec<u8>, bytes::Bytes, or a type that derives `Sproto` (Vec<u8> itself is `binary`)"
+    note = "array elements are i8, i16, i32, i64, u16, u32, bool, f64, String, Vec<u8>, bytes::Bytes, or a type that derives `Sproto` (Vec<u8> itself is `binary`); in a struct with a lifetime also &'a str, &'a [u8], Cow<'a, str> and Cow<'a, [u8]>"
 )]
-pub trait Element: Sized {
+pub trait Element<'de>: Sized {
     /// Appends the array block content for `items`.
     fn encode_array(items: &[Self], buf: &mut Vec<u8>);
     /// Reads the array block content `data` (at absolute offset `base`).
-    fn decode_array(data: &[u8], base: usize, depth: usize) -> Result<Vec<Self>, DecodeError>;
+    fn decode_array(data: &'de [u8], base: usize, depth: usize) -> Result<Vec<Self>, DecodeError>;
     /// The sproto element type.
     fn element_type(b: &mut SchemaBuilder) -> TypeRef;
 }
@@ -33,7 +35,7 @@ fn problem(offset: usize, p: FieldProblem) -> DecodeError {
 
 macro_rules! integer_element {
     ($($t:ty),*) => {$(
-        impl Element for $t {
+        impl Element<'_> for $t {
             #[inline]
             fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
                 encode_int_array(buf, items.iter().map(|v| i64::from(*v)));
@@ -53,7 +55,7 @@ macro_rules! integer_element {
 
 integer_element!(i8, i16, i32, i64, u16, u32);
 
-impl Element for bool {
+impl Element<'_> for bool {
     fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
         encode_bool_array(buf, items.iter().copied());
     }
@@ -65,7 +67,7 @@ impl Element for bool {
     }
 }
 
-impl Element for f64 {
+impl Element<'_> for f64 {
     fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
         encode_double_array(buf, items.iter().copied());
     }
@@ -78,23 +80,27 @@ impl Element for f64 {
 }
 
 macro_rules! bytes_element {
-    ($t:ty, $ty:expr, $from:expr) => {
-        impl Element for $t {
+    ($a:lifetime, $t:ty, $ty:expr, $from:expr) => {
+        impl<$a> Element<$a> for $t {
             fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
                 let mut w = BytesArrayWriter::new(buf);
                 for v in items {
-                    w.bytes(v.as_ref());
+                    w.bytes(as_bytes(v));
                 }
             }
             fn decode_array(
-                data: &[u8],
+                data: &$a [u8],
                 base: usize,
                 _depth: usize,
             ) -> Result<Vec<Self>, DecodeError> {
-                let convert: fn(&[u8], usize) -> Result<$t, DecodeError> = $from;
-                ArrayElements::new(data, base)
-                    .map(|e| e.and_then(|(bytes, at)| convert(bytes, at)))
-                    .collect()
+                let convert: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
+                let elements = ArrayElements::new(data, base);
+                let mut out = Vec::with_capacity(elements.element_count());
+                for e in elements {
+                    let (bytes, at) = e?;
+                    out.push(convert(bytes, at)?);
+                }
+                Ok(out)
             }
             fn element_type(_: &mut SchemaBuilder) -> TypeRef {
                 TypeRef::Builtin($ty)
@@ -103,30 +109,35 @@ macro_rules! bytes_element {
     };
 }
 
-bytes_element!(String, FieldType::String, |b, at| std::str::from_utf8(b)
-    .map(str::to_owned)
-    .map_err(|_| problem(at, FieldProblem::NotUtf8)));
-bytes_element!(Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
-bytes_element!(bytes::Bytes, FieldType::Binary, |b, _| Ok(
+bytes_element!('de, String, FieldType::String, |b, at| utf8(b, at).map(str::to_owned));
+bytes_element!('de, Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
+bytes_element!('de, bytes::Bytes, FieldType::Binary, |b, _| Ok(
     bytes::Bytes::copy_from_slice(b)
 ));
+bytes_element!('a, &'a str, FieldType::String, utf8);
+bytes_element!('a, &'a [u8], FieldType::Binary, |b, _| Ok(b));
+bytes_element!('a, Cow<'a, str>, FieldType::String, |b, at| utf8(b, at).map(Cow::Borrowed));
+bytes_element!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b)));
 
 /// Appends the elements of a struct array. Used by generated `Element` impls.
-pub fn encode_struct_array<T: Message>(items: &[T], buf: &mut Vec<u8>) {
+#[inline]
+pub fn encode_struct_array<'de, T: StructCodec<'de>>(items: &[T], buf: &mut Vec<u8>) {
     let mut w = BytesArrayWriter::new(buf);
     for v in items {
-        w.with(|buf| v.encode_to(buf));
+        w.with(|buf| encode_struct(v, buf));
     }
 }
 
 /// Reads the elements of a struct array; each is one nesting level deeper.
-pub fn decode_struct_array<T: Message>(
-    data: &[u8],
+#[inline]
+pub fn decode_struct_array<'de, T: StructCodec<'de>>(
+    data: &'de [u8],
     base: usize,
     depth: usize,
 ) -> Result<Vec<T>, DecodeError> {
-    let mut out = Vec::new();
-    for e in ArrayElements::new(data, base) {
+    let elements = ArrayElements::new(data, base);
+    let mut out = Vec::with_capacity(elements.element_count());
+    for e in elements {
         let (bytes, at) = e?;
         out.push(decode_nested(bytes, at, depth + 1)?);
     }

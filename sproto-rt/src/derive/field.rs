@@ -1,12 +1,13 @@
 //! [`Field`]: how a Rust field type is written as, and read from, one sproto field.
 
-use super::Element;
+use std::borrow::Cow;
+
+use super::{Element, StructCodec};
 use crate::error::{DecodeError, FieldProblem};
-use crate::message::Message;
 use crate::schema::{SchemaBuilder, Shape, TypeRef};
 use crate::wire::{
-    bool_from_slot, data_from_slot, double_from_slot, int_from_slot, SlotValue, StructEncoder,
-    StructView,
+    bool_from_slot, data_from_slot, double_from_slot, int_from_slot, str_from_bytes, SlotValue,
+    StructEncoder, StructReader,
 };
 use crate::FieldType;
 
@@ -14,13 +15,16 @@ use crate::FieldType;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a sproto field",
     label = "not a sproto field type",
-    note = "sproto fields are i8..i64, u8..u32, bool, f64, String, Vec<u8>, bytes::Bytes, Option<T>, Vec<T>, Box<T>, maps (with `key`/`entry`), or a type that derives `Sproto`"
+    note = "sproto fields are i8..i64, u8..u32, bool, f64, String, Vec<u8>, bytes::Bytes, Option<T>, Vec<T>, Box<T>, maps (with `key`/`entry`), or a type that derives `Sproto`; in a struct with a lifetime also &'a str, &'a [u8], Cow<'a, str> and Cow<'a, [u8]>"
 )]
-pub trait Field: Sized {
+pub trait Field<'de>: Sized {
     /// Writes the value as field `tag` (nothing for an absent `Option`).
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16);
-    /// Reads a present field. `offset` locates inline slots in errors.
-    fn decode_field(slot: SlotValue<'_>, offset: usize, depth: usize) -> Result<Self, DecodeError>;
+    /// Reads a present field from input that lives for `'de` (owned types implement
+    /// this for every `'de`, borrowed ones for theirs). `offset` locates inline slots in
+    /// errors.
+    fn decode_field(slot: SlotValue<'de>, offset: usize, depth: usize)
+        -> Result<Self, DecodeError>;
     /// The sproto type of the field.
     fn shape(b: &mut SchemaBuilder) -> Shape;
 }
@@ -56,12 +60,12 @@ fn builtin(ty: FieldType) -> Shape {
 
 macro_rules! integer_field {
     ($($t:ty),*) => {$(
-        impl Field for $t {
-            #[inline]
+        impl Field<'_> for $t {
+            #[inline(always)]
             fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
                 st.int(tag, i64::from(*self));
             }
-            #[inline]
+            #[inline(always)]
             fn decode_field(slot: SlotValue<'_>, offset: usize, _depth: usize) -> Result<Self, DecodeError> {
                 let v = int_from_slot(slot).map_err(|p| problem(offset, p))?;
                 <$t>::try_from(v).map_err(|_| problem(offset, FieldProblem::OutOfRange { value: v, target: stringify!($t) }))
@@ -75,12 +79,12 @@ macro_rules! integer_field {
 
 integer_field!(i8, i16, i32, i64, u8, u16, u32);
 
-impl Field for bool {
-    #[inline]
+impl Field<'_> for bool {
+    #[inline(always)]
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
         st.bool(tag, *self);
     }
-    #[inline]
+    #[inline(always)]
     fn decode_field(
         slot: SlotValue<'_>,
         offset: usize,
@@ -93,12 +97,12 @@ impl Field for bool {
     }
 }
 
-impl Field for f64 {
-    #[inline]
+impl Field<'_> for f64 {
+    #[inline(always)]
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
         st.double(tag, *self);
     }
-    #[inline]
+    #[inline(always)]
     fn decode_field(
         slot: SlotValue<'_>,
         offset: usize,
@@ -114,20 +118,20 @@ impl Field for f64 {
 /// `string` / `binary` fields: a data block, converted by `$from` (which may refuse
 /// it, e.g. invalid UTF-8 for `String`).
 macro_rules! bytes_field {
-    ($t:ty, $ty:expr, $from:expr) => {
-        impl Field for $t {
-            #[inline]
+    ($a:lifetime, $t:ty, $ty:expr, $from:expr) => {
+        impl<$a> Field<$a> for $t {
+            #[inline(always)]
             fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
-                st.bytes(tag, self.as_ref());
+                st.bytes(tag, super::as_bytes(self));
             }
-            #[inline]
+            #[inline(always)]
             fn decode_field(
-                slot: SlotValue<'_>,
+                slot: SlotValue<$a>,
                 offset: usize,
                 _depth: usize,
             ) -> Result<Self, DecodeError> {
                 let (bytes, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
-                let from: fn(&[u8], usize) -> Result<$t, DecodeError> = $from;
+                let from: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
                 from(bytes, at)
             }
             fn shape(_: &mut SchemaBuilder) -> Shape {
@@ -137,23 +141,35 @@ macro_rules! bytes_field {
     };
 }
 
-bytes_field!(String, FieldType::String, |b, at| std::str::from_utf8(b)
-    .map(str::to_owned)
-    .map_err(|_| problem(at, FieldProblem::NotUtf8)));
-bytes_field!(Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
-bytes_field!(bytes::Bytes, FieldType::Binary, |b, _| Ok(
+/// A `string` block as UTF-8 text.
+#[inline(always)]
+pub(crate) fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
+    str_from_bytes(b).ok_or_else(|| problem(at, FieldProblem::NotUtf8))
+}
+
+bytes_field!('de, String, FieldType::String, |b, at| utf8(b, at).map(str::to_owned));
+bytes_field!('de, Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
+bytes_field!('de, bytes::Bytes, FieldType::Binary, |b, _| Ok(
     bytes::Bytes::copy_from_slice(b)
 ));
+bytes_field!('a, &'a str, FieldType::String, utf8);
+bytes_field!('a, &'a [u8], FieldType::Binary, |b, _| Ok(b));
+bytes_field!('a, Cow<'a, str>, FieldType::String, |b, at| utf8(b, at).map(Cow::Borrowed));
+bytes_field!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b)));
 
-impl<T: Field> Field for Option<T> {
-    #[inline]
+impl<'de, T: Field<'de>> Field<'de> for Option<T> {
+    #[inline(always)]
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
         if let Some(v) = self {
             v.encode_field(st, tag);
         }
     }
-    #[inline]
-    fn decode_field(slot: SlotValue<'_>, offset: usize, depth: usize) -> Result<Self, DecodeError> {
+    #[inline(always)]
+    fn decode_field(
+        slot: SlotValue<'de>,
+        offset: usize,
+        depth: usize,
+    ) -> Result<Self, DecodeError> {
         T::decode_field(slot, offset, depth).map(Some)
     }
     fn shape(b: &mut SchemaBuilder) -> Shape {
@@ -161,13 +177,17 @@ impl<T: Field> Field for Option<T> {
     }
 }
 
-impl<T: Field> Field for Box<T> {
+impl<'de, T: Field<'de>> Field<'de> for Box<T> {
     #[inline]
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
         (**self).encode_field(st, tag);
     }
     #[inline]
-    fn decode_field(slot: SlotValue<'_>, offset: usize, depth: usize) -> Result<Self, DecodeError> {
+    fn decode_field(
+        slot: SlotValue<'de>,
+        offset: usize,
+        depth: usize,
+    ) -> Result<Self, DecodeError> {
         T::decode_field(slot, offset, depth).map(Box::new)
     }
     fn shape(b: &mut SchemaBuilder) -> Shape {
@@ -175,13 +195,17 @@ impl<T: Field> Field for Box<T> {
     }
 }
 
-impl<T: Element> Field for Vec<T> {
-    #[inline]
+impl<'de, T: Element<'de>> Field<'de> for Vec<T> {
+    #[inline(always)]
     fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
         st.data_with(tag, |buf| T::encode_array(self, buf));
     }
-    #[inline]
-    fn decode_field(slot: SlotValue<'_>, offset: usize, depth: usize) -> Result<Self, DecodeError> {
+    #[inline(always)]
+    fn decode_field(
+        slot: SlotValue<'de>,
+        offset: usize,
+        depth: usize,
+    ) -> Result<Self, DecodeError> {
         let (data, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
         T::decode_array(data, at, depth)
     }
@@ -194,15 +218,23 @@ impl<T: Element> Field for Vec<T> {
 }
 
 /// Writes a derived struct as field `tag`.
-#[inline]
-pub fn encode_struct_field<T: Message>(v: &T, st: &mut StructEncoder<'_>, tag: u16) {
-    st.data_with(tag, |buf| v.encode_to(buf));
+#[inline(always)]
+pub fn encode_struct_field<'de, T: StructCodec<'de>>(v: &T, st: &mut StructEncoder<'_>, tag: u16) {
+    st.data_with(tag, |buf| encode_struct(v, buf));
+}
+
+/// Appends a derived struct.
+#[inline(always)]
+pub(crate) fn encode_struct<'de, T: StructCodec<'de>>(v: &T, buf: &mut Vec<u8>) {
+    let mut st = StructEncoder::begin(buf, T::MAX_SLOTS);
+    v.encode_fields(&mut st);
+    st.finish();
 }
 
 /// Reads a derived struct field: it must use its whole data block.
-#[inline]
-pub fn decode_struct_field<T: Message>(
-    slot: SlotValue<'_>,
+#[inline(always)]
+pub fn decode_struct_field<'de, T: StructCodec<'de>>(
+    slot: SlotValue<'de>,
     offset: usize,
     depth: usize,
 ) -> Result<T, DecodeError> {
@@ -211,20 +243,20 @@ pub fn decode_struct_field<T: Message>(
 }
 
 /// Decodes a nested struct occupying exactly `data`.
-pub(crate) fn decode_nested<T: Message>(
-    data: &[u8],
+#[inline(always)]
+pub(crate) fn decode_nested<'de, T: StructCodec<'de>>(
+    data: &'de [u8],
     at: usize,
     depth: usize,
 ) -> Result<T, DecodeError> {
-    let view = StructView::parse(data, at)?;
-    if view.consumed() != data.len() {
-        return Err(DecodeError::new(
-            at,
-            crate::DecodeErrorKind::StructLength {
-                used: view.consumed(),
-                len: data.len(),
-            },
-        ));
+    let (v, used) = T::decode_reader(StructReader::new(data, at)?, depth)?;
+    if used != data.len() {
+        return Err(struct_length(at, used, data.len()));
     }
-    T::decode_fields(&view, depth)
+    Ok(v)
+}
+
+#[cold]
+fn struct_length(at: usize, used: usize, len: usize) -> DecodeError {
+    DecodeError::new(at, crate::DecodeErrorKind::StructLength { used, len })
 }

@@ -1,7 +1,8 @@
 //! Maps: `*V(key)` (a `HashMap`/`BTreeMap` of derived structs keyed by one of their
 //! fields) and `*Entry()` (a map `K → V` written as two-field entry structs).
 
-use super::field::decode_nested;
+use super::field::{decode_nested, encode_struct};
+use super::StructCodec;
 use crate::error::{DecodeError, FieldProblem};
 use crate::message::Message;
 use crate::wire::{
@@ -83,7 +84,7 @@ pub trait PairEntry: Message {
 }
 
 /// Writes `*V(key)`: each value struct in turn (the key is a field of the value).
-pub fn encode_keyed_map<'a, V: Message + 'a>(
+pub fn encode_keyed_map<'a, 'de, V: StructCodec<'de> + 'a>(
     values: impl Iterator<Item = &'a V>,
     st: &mut StructEncoder<'_>,
     tag: u16,
@@ -91,15 +92,15 @@ pub fn encode_keyed_map<'a, V: Message + 'a>(
     st.data_with(tag, |buf| {
         let mut w = BytesArrayWriter::new(buf);
         for v in values {
-            w.with(|buf| v.encode_to(buf));
+            w.with(|buf| encode_struct(v, buf));
         }
     });
 }
 
 /// Reads `*V(key)` into any map, keyed by `key(&value)`; a later equal key wins, and
 /// an entry without its key (`None`) is an error.
-pub fn decode_keyed_map<K: MapKey, V: Message, M: Default + Extend<(K, V)>>(
-    slot: SlotValue<'_>,
+pub fn decode_keyed_map<'de, K: MapKey, V: StructCodec<'de>, M: Default + Extend<(K, V)>>(
+    slot: SlotValue<'de>,
     offset: usize,
     depth: usize,
     key: impl Fn(&V) -> Option<K>,

@@ -7,6 +7,8 @@ mod element;
 mod field;
 mod map;
 
+use std::borrow::Cow;
+
 pub use decimal::DecimalField;
 pub use element::{decode_struct_array, encode_struct_array, Element};
 pub use field::{decode_struct_field, encode_struct_field, Field, FieldDefault};
@@ -17,5 +19,80 @@ pub use map::{
 
 pub use crate::message::check_depth;
 pub use crate::schema::{FieldDesc, SchemaBuilder, Shape, TypeRef};
-pub use crate::wire::{SlotValue, StructEncoder, StructView};
+pub use crate::wire::{SlotValue, StructEncoder, StructReader, StructView};
 pub use crate::{DecodeError, FieldProblem, FieldType};
+
+use crate::error::DecodeError as Error;
+
+/// A derived struct type as a field, an array element or a map value of another:
+/// implemented by `#[derive(Sproto)]` for every `'de` on owned types (delegating to
+/// [`Message`](crate::Message)) and for its own lifetime on borrowed ones (delegating
+/// to [`MessageRef`](crate::MessageRef)).
+pub trait StructCodec<'de>: Sized {
+    /// The most header slots an encoding uses.
+    const MAX_SLOTS: usize;
+    /// Writes the fields into an open struct.
+    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    /// Reads the struct `reader` is at; returns it and its size.
+    fn decode_reader(reader: StructReader<'de>, depth: usize) -> Result<(Self, usize), Error>;
+}
+
+/// The bytes a `string` or `binary` value is written as.
+pub trait AsBytes {
+    /// The bytes.
+    fn as_bytes(&self) -> &[u8];
+}
+
+impl AsBytes for String {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        str::as_bytes(self)
+    }
+}
+
+impl AsBytes for Vec<u8> {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsBytes for bytes::Bytes {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsBytes for &str {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        str::as_bytes(self)
+    }
+}
+
+impl AsBytes for &[u8] {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsBytes for Cow<'_, str> {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        str::as_bytes(self)
+    }
+}
+
+impl AsBytes for Cow<'_, [u8]> {
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+#[inline(always)]
+fn as_bytes<T: AsBytes>(v: &T) -> &[u8] {
+    v.as_bytes()
+}

@@ -1,7 +1,7 @@
 //! Reading sproto structs: the header and data part are validated once, up front, so
 //! that iterating the fields afterwards cannot fail and never reads out of bounds.
 
-use super::{read_u16, read_u32, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
+use super::{read_u32, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
 use crate::error::{DecodeError, DecodeErrorKind};
 
 /// A validated view of one encoded struct.
@@ -55,61 +55,27 @@ impl<'a> StructView<'a> {
     /// struct are allowed (see [`consumed`](Self::consumed)).
     #[inline]
     pub fn parse(bytes: &'a [u8], base: usize) -> Result<Self, DecodeError> {
-        let count = read_u16(bytes, 0).ok_or_else(|| {
-            DecodeError::new(
-                base,
-                DecodeErrorKind::Truncated {
-                    what: "struct header",
-                    need: SIZEOF_HEADER,
-                    have: bytes.len(),
-                },
-            )
-        })? as usize;
-        let header = SIZEOF_HEADER + count * SIZEOF_FIELD;
-        let Some(slots) = bytes.get(SIZEOF_HEADER..header) else {
-            return Err(DecodeError::new(
-                base,
-                DecodeErrorKind::Truncated {
-                    what: "struct header slots",
-                    need: header,
-                    have: bytes.len(),
-                },
-            ));
-        };
-        let mut at = header;
-        for slot in slots.chunks_exact(SIZEOF_FIELD) {
-            if slot != [0, 0] {
-                continue;
-            }
-            let len = read_u32(bytes, at).ok_or_else(|| {
-                DecodeError::new(
-                    base + at,
-                    DecodeErrorKind::Truncated {
-                        what: "data block length",
-                        need: SIZEOF_LENGTH,
-                        have: bytes.len() - at,
-                    },
-                )
-            })? as usize;
-            let left = bytes.len() - at - SIZEOF_LENGTH;
-            if len > left {
-                return Err(DecodeError::new(
-                    base + at,
-                    DecodeErrorKind::DataPastEnd { len, left },
-                ));
-            }
-            at += SIZEOF_LENGTH + len;
+        StructReader::new(bytes, base)?.into_view()
+    }
+
+    /// A [`StructReader`] over the same struct (its checks cannot fail again).
+    #[inline(always)]
+    pub fn reader(&self) -> StructReader<'a> {
+        let header = SIZEOF_HEADER + self.count * SIZEOF_FIELD;
+        StructReader {
+            bytes: self.bytes,
+            slots: self.bytes.get(SIZEOF_HEADER..header).unwrap_or_default(),
+            data: self.bytes.get(header..self.consumed).unwrap_or_default(),
+            data_at: self.base + header,
+            base: self.base,
+            slot_count: self.count,
+            index: 0,
+            tag: 0,
         }
-        Ok(StructView {
-            bytes,
-            base,
-            count,
-            consumed: at,
-        })
     }
 
     /// Bytes used by the struct (header and data part).
-    #[inline]
+    #[inline(always)]
     pub fn consumed(&self) -> usize {
         self.consumed
     }
@@ -121,7 +87,7 @@ impl<'a> StructView<'a> {
 
     /// The absolute offset of header slot `index` (where errors about an inline value
     /// point).
-    #[inline]
+    #[inline(always)]
     pub fn slot_offset(&self, index: usize) -> usize {
         self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
     }
@@ -132,7 +98,7 @@ impl<'a> StructView<'a> {
     }
 
     /// The present fields in header order (skip slots applied, not yielded).
-    #[inline]
+    #[inline(always)]
     pub fn fields(&self) -> Fields<'a> {
         let header = SIZEOF_HEADER + self.count * SIZEOF_FIELD;
         Fields {
@@ -143,6 +109,160 @@ impl<'a> StructView<'a> {
             tag: -1,
         }
     }
+}
+
+/// Reads the fields of one struct in a single pass, checking each data block when it
+/// reaches it: what the decoders run. [`StructView::parse`] is this reader run to the
+/// end.
+///
+/// ```
+/// use sproto_rt::wire::{SlotValue, StructReader};
+///
+/// let bytes = [3, 0, 4, 0, 1, 0, 0, 0, 2, 0, 0, 0, b'h', b'i', 0xee];
+/// let mut r = StructReader::new(&bytes, 0).unwrap();
+/// assert_eq!(r.next_field().unwrap().map(|f| (f.tag, f.value)), Some((0, SlotValue::Inline(1))));
+/// let f = r.next_field().unwrap().unwrap();
+/// assert!(matches!((f.tag, f.value), (2, SlotValue::Data { bytes: b"hi", offset: 12 })));
+/// assert_eq!(r.next_field().unwrap(), None);
+/// assert_eq!(r.consumed(), 14); // the trailing byte is not the struct's
+/// let mut short = StructReader::new(&bytes[..13], 0).unwrap();
+/// assert!(short.next_field().is_ok());
+/// assert!(short.next_field().is_err()); // "hi" runs past the end
+/// ```
+#[derive(Debug, Clone)]
+pub struct StructReader<'a> {
+    /// The input from the struct's first byte.
+    bytes: &'a [u8],
+    /// Header slots not yet read.
+    slots: &'a [u8],
+    /// The input after the data blocks read so far.
+    data: &'a [u8],
+    /// Absolute offset of `data[0]`.
+    data_at: usize,
+    /// Absolute offset of the struct.
+    base: usize,
+    slot_count: usize,
+    /// Index of the next slot.
+    index: usize,
+    /// Tag of the next slot.
+    tag: u32,
+}
+
+impl<'a> StructReader<'a> {
+    /// Starts reading the struct at the start of `bytes` (absolute offset `base`):
+    /// checks that its header fits. Trailing bytes after the struct are allowed.
+    #[inline(always)]
+    pub fn new(bytes: &'a [u8], base: usize) -> Result<Self, DecodeError> {
+        let Some((&count, rest)) = bytes.split_first_chunk::<SIZEOF_HEADER>() else {
+            return Err(truncated(base, "struct header", SIZEOF_HEADER, bytes.len()));
+        };
+        let slot_count = usize::from(u16::from_le_bytes(count));
+        let header = slot_count * SIZEOF_FIELD;
+        let Some((slots, data)) = rest.split_at_checked(header) else {
+            return Err(truncated(
+                base,
+                "struct header slots",
+                SIZEOF_HEADER + header,
+                bytes.len(),
+            ));
+        };
+        Ok(StructReader {
+            bytes,
+            slots,
+            data,
+            data_at: base + SIZEOF_HEADER + header,
+            base,
+            slot_count,
+            index: 0,
+            tag: 0,
+        })
+    }
+
+    /// The next present field (skip slots applied), `None` after the last one, or an
+    /// error when its data block does not fit the input.
+    #[inline(always)]
+    pub fn next_field(&mut self) -> Result<Option<FieldSlot<'a>>, DecodeError> {
+        loop {
+            let Some((&slot, rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
+                return Ok(None);
+            };
+            self.slots = rest;
+            let index = self.index;
+            self.index += 1;
+            let slot = u16::from_le_bytes(slot);
+            let tag = self.tag;
+            if slot & 1 == 1 {
+                // A skip of k tags is the odd value 2k - 1.
+                self.tag = tag + u32::from(slot / 2) + 1;
+                continue;
+            }
+            self.tag = tag + 1;
+            let value = if slot == 0 {
+                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
+                    return Err(truncated(
+                        self.data_at,
+                        "data block length",
+                        SIZEOF_LENGTH,
+                        self.data.len(),
+                    ));
+                };
+                let len = u32::from_le_bytes(len) as usize;
+                let Some((bytes, rest)) = rest.split_at_checked(len) else {
+                    return Err(DecodeError::new(
+                        self.data_at,
+                        DecodeErrorKind::DataPastEnd {
+                            len,
+                            left: rest.len(),
+                        },
+                    ));
+                };
+                let offset = self.data_at + SIZEOF_LENGTH;
+                self.data = rest;
+                self.data_at = offset + len;
+                SlotValue::Data { bytes, offset }
+            } else {
+                SlotValue::Inline(slot / 2 - 1)
+            };
+            return Ok(Some(FieldSlot { index, tag, value }));
+        }
+    }
+
+    /// Bytes of the struct read so far: its size once [`next_field`](Self::next_field)
+    /// returned `None`.
+    #[inline(always)]
+    pub fn consumed(&self) -> usize {
+        self.data_at - self.base
+    }
+
+    /// The absolute offset of header slot `index` (where errors about an inline value
+    /// point).
+    #[inline(always)]
+    pub fn slot_offset(&self, index: usize) -> usize {
+        self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
+    }
+
+    /// The absolute offset of the struct's first byte.
+    #[inline(always)]
+    pub fn offset(&self) -> usize {
+        self.base
+    }
+
+    /// Reads the remaining fields to check them, and gives the validated view of the
+    /// whole struct.
+    pub fn into_view(mut self) -> Result<StructView<'a>, DecodeError> {
+        while self.next_field()?.is_some() {}
+        Ok(StructView {
+            bytes: self.bytes,
+            base: self.base,
+            count: self.slot_count,
+            consumed: self.consumed(),
+        })
+    }
+}
+
+#[cold]
+fn truncated(at: usize, what: &'static str, need: usize, have: usize) -> DecodeError {
+    DecodeError::new(at, DecodeErrorKind::Truncated { what, need, have })
 }
 
 /// Iterator over the present fields of a [`StructView`].
@@ -161,7 +281,7 @@ pub struct Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = FieldSlot<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<FieldSlot<'a>> {
         loop {
             let (&[lo, hi], rest) = self.slots.split_first_chunk::<2>()?;
@@ -209,16 +329,35 @@ pub struct ArrayElements<'a> {
 impl<'a> ArrayElements<'a> {
     /// Iterates the elements of the block content `bytes`, which starts at absolute
     /// offset `base`.
-    #[inline]
+    #[inline(always)]
     pub fn new(bytes: &'a [u8], base: usize) -> Self {
         ArrayElements { bytes, base, at: 0 }
+    }
+
+    /// The number of elements, counted by their length prefixes (stops at the first
+    /// malformed one, which iterating then reports): what a decoder reserves.
+    #[inline]
+    pub fn element_count(&self) -> usize {
+        let mut n = 0;
+        let mut at = self.at;
+        while let Some(len) = read_u32(self.bytes, at) {
+            let Some(next) = (at + SIZEOF_LENGTH).checked_add(len as usize) else {
+                break;
+            };
+            if next > self.bytes.len() {
+                break;
+            }
+            n += 1;
+            at = next;
+        }
+        n
     }
 }
 
 impl<'a> Iterator for ArrayElements<'a> {
     type Item = Result<(&'a [u8], usize), DecodeError>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.at >= self.bytes.len() {
             return None;

@@ -13,13 +13,13 @@ mod decoder;
 mod encoder;
 mod scalar;
 
-pub use decoder::{ArrayElements, FieldSlot, Fields, SlotValue, StructView};
+pub use decoder::{ArrayElements, FieldSlot, Fields, SlotValue, StructReader, StructView};
 pub use encoder::{
     encode_bool_array, encode_double_array, encode_int_array, BytesArrayWriter, StructEncoder,
 };
 pub use scalar::{
     bool_from_slot, data_from_slot, decimal_factor, decimal_from_wire, decimal_to_wire,
-    double_array, double_from_slot, int_from_slot, IntArray,
+    double_array, double_from_slot, int_from_slot, str_from_bytes, IntArray,
 };
 
 /// Largest integer a slot can hold inline (`(v + 1) * 2` must fit a `u16`).
@@ -31,13 +31,6 @@ pub const SIZEOF_HEADER: usize = 2;
 pub const SIZEOF_FIELD: usize = 2;
 /// Size of a data block's length prefix.
 pub const SIZEOF_LENGTH: usize = 4;
-
-/// Reads a little-endian `u16` at `at`; `None` when it does not fit.
-#[inline]
-pub(crate) fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
 
 /// Reads a little-endian `u32` at `at`; `None` when it does not fit.
 #[inline]

@@ -53,6 +53,12 @@ pub fn data_from_slot(slot: SlotValue<'_>) -> Result<(&[u8], usize), FieldProble
     }
 }
 
+/// A `string` block's text, or `None` when it is not UTF-8.
+#[inline(always)]
+pub fn str_from_bytes(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
 /// The elements of an integer (or decimal) array block.
 ///
 /// An empty block and a block holding only a size byte are both empty arrays.
