@@ -3,8 +3,13 @@
 //! `call` / `send` / `query` any service of a skynet (or Rust) cluster node; `serve` a
 //! conformance node; `bench` calls.
 
-#[path = "../cluster_cmd/mod.rs"]
-mod cluster_cmd;
+// The subcommands, one module per group; each exposes clap `Args` structs with a
+// `run` method returning `Err(message)` for a failure exit.
+mod bench;
+mod call;
+mod luaseri;
+mod node_args;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -18,25 +23,25 @@ struct Cli {
     command: Command,
 }
 
-/// One variant per subcommand; each runs from its own module in `cluster_cmd/`.
+/// One variant per subcommand; each runs from its own module beside this file.
 #[derive(Subcommand)]
 enum Command {
     /// Pack values as skynet.pack does: reads ONE JSON array of values on stdin.
-    Pack(cluster_cmd::luaseri::PackArgs),
+    Pack(luaseri::PackArgs),
     /// Unpack skynet.pack bytes from stdin: prints ONE JSON array of values.
-    Unpack(cluster_cmd::luaseri::UnpackArgs),
+    Unpack(luaseri::UnpackArgs),
     /// Call a service of a cluster node: prints the reply values as one JSON array
     /// (an error reply: its text on stderr, exit 1).
-    Call(cluster_cmd::call::CallArgs),
+    Call(call::CallArgs),
     /// Push to a service of a cluster node (cluster.send): no reply.
-    Send(cluster_cmd::call::CallArgs),
+    Send(call::CallArgs),
     /// Ask a cluster node for the handle of a registered name (cluster.query).
-    Query(cluster_cmd::call::QueryArgs),
+    Query(call::QueryArgs),
     /// Run a cluster node serving the conformance services (sdb, echo, rawecho, fail,
     /// big, counter, slow, admin) until killed.
-    Serve(cluster_cmd::serve::ServeArgs),
+    Serve(serve::ServeArgs),
     /// Call a service in a loop: calls/s and latency percentiles.
-    Bench(cluster_cmd::bench::BenchArgs),
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
