@@ -105,10 +105,12 @@ pub fn expand(model: ServiceModel) -> TokenStream {
             ) -> ::std::pin::Pin<::std::boxed::Box<dyn ::core::future::Future<Output = #krate::Reply> + ::core::marker::Send + 'static>> {
                 let inner = ::std::sync::Arc::clone(&self.0);
                 ::std::boxed::Box::pin(async move {
-                    let (command, args) = #krate::__private::command(&req.payload)?;
-                    match command.as_str() {
+                    // The command and the arguments are read in place, off the payload.
+                    #[allow(unused_mut)]
+                    let (command, mut args) = #krate::__private::command(&req.payload)?;
+                    match command {
                         #(#arms)*
-                        other => ::core::result::Result::Err(#krate::__private::unknown_command(other)),
+                        other => ::core::result::Result::Err(#krate::__private::unknown_command(other, args)),
                     }
                 })
             }
@@ -188,7 +190,7 @@ fn server_arm(krate: &TokenStream, m: &Method) -> TokenStream {
         let label = name.to_string();
         let krate = quote_spanned!(ty.span()=> ::skynet_cluster);
         quote_spanned! {ty.span()=>
-            let #name: #ty = #krate::__private::arg(&args, #i, #command, #label)?;
+            let #name: #ty = #krate::__private::arg(&mut args, #i, #label)?;
         }
     });
     let names = m.args.iter().map(|a| &a.name);
@@ -205,6 +207,7 @@ fn server_arm(krate: &TokenStream, m: &Method) -> TokenStream {
     quote! {
         #command => {
             #(#reads)*
+            #krate::__private::finish(args)?;
             #reply
         }
     }
