@@ -187,6 +187,11 @@ enum ServerCloseKind {
 ///   `@name`;
 /// * everything else is a [`Dispatch`].
 ///
+/// Back-pressure is the shell's to carry out at the points the core defines: it
+/// reads only while its queued replies are under their bound, and takes each event
+/// only then; before a read it holds [`ReadPlan::budget`] of the node's request
+/// budget, and a request that outlives the read holds [`Dispatch::charge`].
+///
 /// ```
 /// use std::time::Instant;
 /// use skynet_cluster::frame::WireAddress;
