@@ -221,7 +221,9 @@ mod tests {
         p.push(0x07);
         assert!(text(&p).starts_with("invalid request payload: "));
         let (c, args) = command(&p).unwrap();
-        assert!(unknown_command(c, args).0.starts_with("invalid request payload: "));
+        assert!(unknown_command(c, args)
+            .0
+            .starts_with("invalid request payload: "));
         let p = to_args(&("NOPE", 1)).unwrap();
         let (c, args) = command(&p).unwrap();
         assert_eq!(unknown_command(c, args).0, "Unknown command NOPE");
