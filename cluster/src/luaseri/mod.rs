@@ -63,7 +63,7 @@
 //!
 //! # JSON
 //!
-//! With the feature `json`, [`json`] converts Lua values to and from the JSON
+//! With the feature `json`, the module `luaseri::json` converts Lua values to and from the JSON
 //! convention of the golden vectors (used by the `skynet-cluster` CLI).
 
 mod de;
