@@ -322,3 +322,32 @@ async fn sproto_messages_travel_as_lua_strings() {
 fn serde_bytes_like(b: &[u8]) -> skynet_cluster::LuaValue {
     skynet_cluster::LuaValue::String(b.to_vec())
 }
+
+/// `#[service(crate = "...")]`: a crate that re-exports skynet_cluster under another
+/// path, and user types named like the adapter's generic parameter.
+mod crate_option {
+    pub mod reexport {
+        pub use skynet_cluster as cluster;
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    pub struct T(pub i64);
+
+    #[skynet_cluster::service(crate = "crate::crate_option::reexport::cluster")]
+    pub trait Renamed {
+        async fn id(&self, v: T) -> T;
+    }
+
+    pub struct Same;
+    impl Renamed for Same {
+        async fn id(&self, v: T) -> T {
+            v
+        }
+    }
+}
+
+#[test]
+fn the_crate_option_and_a_user_type_named_t() {
+    use crate_option::{RenamedServer, Same};
+    assert_eq!(RenamedServer::<Same>::COMMANDS, ["id"]);
+}

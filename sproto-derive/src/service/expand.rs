@@ -9,8 +9,8 @@ use syn::{parse_quote, ReturnType, TraitItem, TypeParamBound};
 
 use super::model::{Method, Returns, ServiceModel};
 
-pub fn expand(model: ServiceModel) -> TokenStream {
-    let krate = quote!(::skynet_cluster);
+pub fn expand(model: ServiceModel, krate: &syn::Path) -> TokenStream {
+    let krate = quote!(#krate);
     let mut item = model.item.clone();
     let vis = &item.vis;
     let ident = &item.ident;
@@ -75,22 +75,22 @@ pub fn expand(model: ServiceModel) -> TokenStream {
         }
 
         #[doc = #doc_server]
-        #vis struct #server<T>(::std::sync::Arc<T>);
+        #vis struct #server<__T>(::std::sync::Arc<__T>);
 
-        impl<T> ::core::clone::Clone for #server<T> {
+        impl<__T> ::core::clone::Clone for #server<__T> {
             fn clone(&self) -> Self {
                 #server(::std::sync::Arc::clone(&self.0))
             }
         }
 
-        impl<T: #ident> #server<T> {
+        impl<__T: #ident> #server<__T> {
             /// Wraps an implementation.
-            pub fn new(inner: T) -> Self {
+            pub fn new(inner: __T) -> Self {
                 #server(::std::sync::Arc::new(inner))
             }
 
             /// Wraps a shared implementation.
-            pub fn from_arc(inner: ::std::sync::Arc<T>) -> Self {
+            pub fn from_arc(inner: ::std::sync::Arc<__T>) -> Self {
                 #server(inner)
             }
 
@@ -98,7 +98,7 @@ pub fn expand(model: ServiceModel) -> TokenStream {
             pub const COMMANDS: &'static [&'static str] = &[#(#commands),*];
         }
 
-        impl<T: #ident> #krate::Service for #server<T> {
+        impl<__T: #ident> #krate::Service for #server<__T> {
             fn call(
                 &self,
                 req: #krate::Request,
@@ -121,7 +121,6 @@ pub fn expand(model: ServiceModel) -> TokenStream {
 fn client_method(krate: &TokenStream, m: &Method) -> TokenStream {
     let ident = &m.ident;
     let command = &m.command;
-    let names: Vec<_> = m.args.iter().map(|a| &a.name).collect();
     let params = m.args.iter().map(|a| {
         let (name, ty) = (&a.name, &a.ty);
         quote_spanned!(ty.span()=> #name: #ty)
@@ -131,7 +130,7 @@ fn client_method(krate: &TokenStream, m: &Method) -> TokenStream {
     // there.
     let pushes = m.args.iter().map(|a| {
         let (name, ty) = (&a.name, &a.ty);
-        let krate = quote_spanned!(ty.span()=> ::skynet_cluster);
+        let krate = respan(krate, ty.span());
         quote_spanned!(ty.span()=> #krate::__private::push_arg(&mut payload, &#name)?;)
     });
     let payload = quote! {{
@@ -140,7 +139,6 @@ fn client_method(krate: &TokenStream, m: &Method) -> TokenStream {
         #(#pushes)*
         #krate::__private::Bytes::from(payload)
     }};
-    let _ = &names;
     let doc = if m.push {
         format!("Sends `{command}` (a push: no reply, `cluster.send`).")
     } else {
@@ -211,4 +209,23 @@ fn server_arm(krate: &TokenStream, m: &Method) -> TokenStream {
             #reply
         }
     }
+}
+
+/// `tokens` with every token at `span` (so that an error about a bound the path's
+/// items impose points at the user's type, not at the attribute).
+fn respan(tokens: &TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(&g.stream(), span));
+                ng.set_span(span);
+                t = proc_macro2::TokenTree::Group(ng);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }

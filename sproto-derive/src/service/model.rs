@@ -115,6 +115,13 @@ fn method(cx: &Ctxt, f: &TraitItemFn) -> Option<Method> {
     let sig = &f.sig;
     let (command, push) = method_attrs(cx, &f.attrs);
     let mut ok = true;
+    if sig.ident == "new" {
+        cx.error_spanned_by(
+            &sig.ident,
+            "a service method cannot be named `new`: the generated client's constructor is `new`; rename the method and keep the wire name with #[skynet(command = \"new\")]",
+        );
+        ok = false;
+    }
     if sig.asyncness.is_none() {
         cx.error_spanned_by(
             sig.fn_token,
