@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use super::node::NodeOptions;
+use super::options::NodeOptions;
 use super::poll::{spin_until_readable, split_peeker};
 use super::queue::OutQueue;
 use crate::address::AddrRef;

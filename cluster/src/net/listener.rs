@@ -27,7 +27,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::budget::{Budget, Held};
-use super::node::NodeOptions;
+use super::options::NodeOptions;
 use super::queue::OutQueue;
 use crate::proto::admission::Admission;
 use crate::proto::log_limit::LogLimit;

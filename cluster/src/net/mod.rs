@@ -7,6 +7,7 @@ mod budget;
 pub(crate) mod channel;
 pub(crate) mod listener;
 pub(crate) mod node;
+mod options;
 mod poll;
 mod queue;
 
