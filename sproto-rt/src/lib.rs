@@ -24,7 +24,7 @@
 //! assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(clippy::or_fun_call)]
 
@@ -41,6 +41,8 @@ mod message;
 #[cfg(feature = "net")]
 pub mod net;
 mod pack;
+#[cfg(target_arch = "x86_64")]
+mod pack_simd;
 pub mod rpc;
 pub mod schema;
 pub mod text;
@@ -51,6 +53,8 @@ pub use codec::{EncodeError, EncodeErrorKind};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
 pub use message::{Message, MessageRef};
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
+#[doc(hidden)]
+pub use pack::{pack_into_portable, unpack_into_portable};
 pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
 #[cfg(feature = "derive")]
 pub use sproto_derive::protocol;

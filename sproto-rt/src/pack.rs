@@ -22,7 +22,27 @@ pub fn pack(src: &[u8]) -> Vec<u8> {
 }
 
 /// Appends the packed form of `src` to `out`.
+///
+/// On x86-64 CPUs with AVX2 and BMI2 (checked at run time) this runs SIMD kernels that
+/// write the same bytes; elsewhere, portable code.
+#[inline]
 pub fn pack_into(src: &[u8], out: &mut Vec<u8>) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::pack_simd::pack(src, out) {
+        return;
+    }
+    pack_into_scalar(src, out);
+}
+
+/// The portable [`pack_into`] (and the reference the SIMD kernel is tested against).
+pub(crate) fn pack_into_scalar(src: &[u8], out: &mut Vec<u8>) {
+    pack_into_portable(src, out)
+}
+
+/// [`pack_into`] without the SIMD kernel: the reference the kernel is tested and fuzzed
+/// against.
+#[doc(hidden)]
+pub fn pack_into_portable(src: &[u8], out: &mut Vec<u8>) {
     let mut run_start = 0; // index in `src` of the first word of the open run
     let mut run_words = 0usize;
     let flush_run = |out: &mut Vec<u8>, start: usize, words: usize| {
@@ -103,9 +123,42 @@ pub fn unpack_limited(src: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> 
 
 /// Appends the unpacked form of `src` to `out`, failing if it would grow by more than
 /// `limit` bytes.
+///
+/// On x86-64 CPUs with BMI2 (checked at run time) a SIMD kernel unpacks the bulk of the
+/// input; the portable code finishes, and reports every error.
+#[inline]
 pub fn unpack_into(src: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), DecodeError> {
     let start = out.len();
-    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    let from = crate::pack_simd::unpack(src, out, start, limit);
+    #[cfg(not(target_arch = "x86_64"))]
+    let from = 0;
+    unpack_scalar(src, from, out, start, limit)
+}
+
+/// [`unpack_into`] without the SIMD kernel: the reference the kernel is tested and
+/// fuzzed against.
+#[doc(hidden)]
+pub fn unpack_into_portable(
+    src: &[u8],
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), DecodeError> {
+    let start = out.len();
+    unpack_scalar(src, 0, out, start, limit)
+}
+
+/// The portable unpacker, from input index `from` (offsets in errors are indices of
+/// `src`), growing `out` by at most `limit` bytes past its length `start` at the call
+/// of [`unpack_into`].
+pub(crate) fn unpack_scalar(
+    src: &[u8],
+    from: usize,
+    out: &mut Vec<u8>,
+    start: usize,
+    limit: usize,
+) -> Result<(), DecodeError> {
+    let mut i = from;
     while i < src.len() {
         let tag = src[i];
         let tag_at = i;
