@@ -506,11 +506,10 @@ fn check(result: &Value, cut_at: f64, heal_at: f64) -> (String, Vec<String>) {
     if cut_ok_c == 0 {
         failed.push("c stopped answering while only b's link was cut".into());
     }
-    // A black-holed connection is not seen as lost (no reset crosses the cut): it
-    // recovers when TCP retransmits, and TCP's retransmission back-off grew during
-    // the cut (the next retransmission comes up to about the cut's length after the
-    // heal). A lost connection reconnects within the client's back-off maximum.
-    let bound = BACKOFF_MAX.max(CUT) + SLACK;
+    // No reset crosses the cut: the client declares the connection dead when a call
+    // gives up after a second of total silence on it (DEAD_AFTER_SILENCE), and then
+    // reconnects within its back-off maximum once the link is back.
+    let bound = BACKOFF_MAX + SLACK;
     let recovered = first_ok_b_after_heal.map_or(f64::INFINITY, |t| t - heal_at);
     if recovered > bound.as_secs_f64() * 1000.0 {
         failed.push(format!(

@@ -4,8 +4,9 @@
 //! senders as the core's waiters).
 
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
@@ -28,6 +29,9 @@ type Waiter = oneshot::Sender<Result<Bytes, CallError>>;
 pub(crate) struct Conn {
     /// A second handle of the socket for busy-polling.
     peek: Option<std::net::TcpStream>,
+    /// When the connection started, and (in ns after it) when bytes last arrived.
+    born: Instant,
+    last_rx_ns: AtomicU64,
     pub(crate) queue: OutQueue,
     core: Mutex<ClientConn<Waiter>>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -57,6 +61,8 @@ impl Conn {
         let span = tracing::debug_span!("cluster.channel", node = %node, peer = %peer);
         let conn = Arc::new(Conn {
             peek,
+            born: Instant::now(),
+            last_rx_ns: AtomicU64::new(0),
             queue: OutQueue::new(opts.write_high_water),
             core: Mutex::new(ClientConn::new(node, opts.limits)),
             tasks: Mutex::new(Vec::new()),
@@ -96,7 +102,7 @@ impl Conn {
             }
             match rd.read_buf(&mut buf).await {
                 Ok(0) => return "closed by the peer".into(),
-                Ok(_) => {}
+                Ok(_) => self.mark_input(),
                 Err(e) => return format!("read error: {e}"),
             }
             let mut core = self.core();
@@ -110,6 +116,17 @@ impl Conn {
                 }
             }
         }
+    }
+
+    fn mark_input(&self) {
+        let ns = u64::try_from(self.born.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_rx_ns.store(ns, Ordering::Relaxed);
+    }
+
+    /// Whether nothing arrived on the connection since `t`.
+    fn silent_since(&self, t: Instant) -> bool {
+        let last = self.born + Duration::from_nanos(self.last_rx_ns.load(Ordering::Relaxed));
+        last < t
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -153,12 +170,29 @@ struct PendingGuard<'a> {
     conn: &'a Conn,
     session: u32,
     armed: bool,
+    /// When the request was queued.
+    sent: Instant,
 }
+
+/// A call given up on (timed out, cancelled) after this long, on a connection where
+/// nothing at all arrived since the call was sent, marks the connection dead. skynet
+/// has no keep-alive, and a link that drops packets without a reset (a cut cable, a
+/// black-holing firewall) would otherwise hold the connection — and every later call
+/// — until TCP's retransmissions give up, minutes later. Closing it makes the next
+/// call reconnect, within the reconnect back-off.
+pub(crate) const DEAD_AFTER_SILENCE: Duration = Duration::from_secs(1);
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
             self.conn.core().forget(self.session);
+            if self.sent.elapsed() >= DEAD_AFTER_SILENCE && self.conn.silent_since(self.sent) {
+                tracing::warn!(
+                    silent_ms = self.sent.elapsed().as_millis() as u64,
+                    "nothing arrived on the connection while a call waited: closing it as dead"
+                );
+                self.conn.close(CloseReason::Lost);
+            }
         }
     }
 }
@@ -305,6 +339,7 @@ impl Channel {
             conn: &conn,
             session,
             armed: true,
+            sent: Instant::now(),
         };
         conn.write(|core, buf| core.call(buf, address, session, payload, trace, tx))?;
         conn.queue.wait_space().await;
@@ -354,6 +389,7 @@ impl Channel {
             conn: &conn,
             session,
             armed: true,
+            sent: Instant::now(),
         };
         conn.write(|core, buf| core.sync(buf, session, tx))?;
         let r = rx.await;
