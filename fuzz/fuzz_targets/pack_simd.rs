@@ -1,4 +1,4 @@
-//! `pack_simd`: the SIMD 0-packing kernels (used by `pack_into` / `unpack_into` on
+//! `pack_simd`: the SIMD 0-packing kernels (`sproto-rt/src/unchecked.rs`, used by `pack_into` / `unpack_into` on
 //! x86-64 CPUs with AVX2 and BMI2) against the portable code, on arbitrary input: the
 //! same packed bytes, the same unpacked bytes or the same error, under any size limit;
 //! and unpacking a packing gives the input back (zero-padded to whole words).

@@ -41,11 +41,10 @@ mod message;
 #[cfg(feature = "net")]
 pub mod net;
 mod pack;
-#[cfg(target_arch = "x86_64")]
-mod pack_simd;
 pub mod rpc;
 pub mod schema;
 pub mod text;
+mod unchecked;
 mod value;
 pub mod wire;
 

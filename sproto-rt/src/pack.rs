@@ -27,8 +27,7 @@ pub fn pack(src: &[u8]) -> Vec<u8> {
 /// write the same bytes; elsewhere, portable code.
 #[inline]
 pub fn pack_into(src: &[u8], out: &mut Vec<u8>) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::pack_simd::pack(src, out) {
+    if crate::unchecked::pack(src, out) {
         return;
     }
     pack_into_scalar(src, out);
@@ -129,10 +128,7 @@ pub fn unpack_limited(src: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> 
 #[inline]
 pub fn unpack_into(src: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), DecodeError> {
     let start = out.len();
-    #[cfg(target_arch = "x86_64")]
-    let from = crate::pack_simd::unpack(src, out, start, limit);
-    #[cfg(not(target_arch = "x86_64"))]
-    let from = 0;
+    let from = crate::unchecked::unpack(src, out, start, limit);
     unpack_scalar(src, from, out, start, limit)
 }
 

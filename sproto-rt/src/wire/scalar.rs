@@ -56,7 +56,11 @@ pub fn data_from_slot(slot: SlotValue<'_>) -> Result<(&[u8], usize), FieldProble
 /// A `string` block's text, or `None` when it is not UTF-8.
 #[inline(always)]
 pub fn str_from_bytes(bytes: &[u8]) -> Option<&str> {
-    std::str::from_utf8(bytes).ok()
+    // Message strings are short and mostly ASCII: checking that is much cheaper.
+    match crate::unchecked::ascii_str(bytes) {
+        Some(s) => Some(s),
+        None => std::str::from_utf8(bytes).ok(),
+    }
 }
 
 /// The elements of an integer (or decimal) array block.

@@ -1,56 +1,89 @@
-//! 0-packing kernels for x86-64 CPUs with AVX2 and BMI2: the crate's only `unsafe`
-//! code.
+//! Fast paths that skip checks the compiler cannot see are redundant: the crate's only
+//! `unsafe` code, in two parts.
 //!
+//! **0-packing kernels** for x86-64 CPUs with AVX2 and BMI2.
 //! [`crate::pack_into`] and [`crate::unpack_into`] call [`pack`] and [`unpack`], which
 //! run the kernels when [`available`] says the CPU has the features (checked at run
-//! time); the portable scalar code runs otherwise.
-//! The kernels write exactly the scalar code's bytes: packing is done here whole;
-//! unpacking here handles the bulk of the input and returns where it stopped, and the
-//! scalar code finishes (the last bytes, raw runs that do not fit, every error and the
-//! size limit). The tests at the end compare both on arbitrary input with proptest, the
-//! `pack_simd` fuzz target does the same, and Miri runs those tests
-//! (`cargo +nightly miri test -p sproto-rt --lib pack_simd`).
+//! time); the portable scalar code runs otherwise. The kernels write exactly the scalar
+//! code's bytes: packing is done here whole; unpacking here handles the input up to
+//! what only the scalar code handles (a truncated tag or raw run, a tight size limit)
+//! and returns where it stopped, and the scalar code finishes and reports every error.
+//! The tests at the end compare both on arbitrary input with proptest, the `pack_simd`
+//! fuzz target does the same, and Miri runs those tests
+//! (`cargo +nightly miri test -p sproto-rt --lib unchecked`, with
+//! `RUSTFLAGS="-C target-feature=+avx2,+bmi1,+bmi2,+popcnt"` so that Miri's CPU has the
+//! features).
 //!
 //! How: a word's bitmap byte is one byte of `movemask(cmpeq(bytes, 0))` over 32 input
 //! bytes (four words at once); BMI2's `pext` gathers a word's non-zero bytes and `pdep`
 //! spreads them back, with the byte mask of the bitmap from a 256-entry table. Each
 //! packed word is written as a 9-byte store (bitmap byte and eight bytes of which only
 //! the non-zero ones count) and the output moves on by one plus the bitmap's popcount;
-//! an unpacked word is one 8-byte store.
+//! an unpacked word is one 8-byte store, and the next bitmap byte comes from the same
+//! load.
+//!
+//! **ASCII strings**: [`ascii_str`] turns bytes that are all ASCII into a `&str`
+//! without running the UTF-8 validator, which costs more than the rest of decoding a
+//! short string (`std::str::from_utf8` walks short inputs byte by byte).
 //!
 //! # Invariants (what makes the `unsafe` sound)
 //!
-//! 1. The kernels are `#[target_feature]` functions: they are only called after
-//!    [`available`] returned true on this CPU.
+//! 1. The kernels are `#[target_feature]` functions: they are only called (by [`pack`]
+//!    and [`unpack`]) after [`available`] returned true on this CPU.
 //! 2. Reads: a 32-byte load at `i` only when `i + 32 <= src.len()`; an 8-byte load at
 //!    `i` only when `i + 8 <= src.len()`; the last, partial word is copied into a local
 //!    zero-padded word.
 //! 3. Writes go to the spare capacity of `out`, reserved before: packing reserves
-//!    `PACK_BOUND(words)` bytes, where the output of any prefix of `k` words is at most
+//!    `pack_bound(words)` bytes, where the output of any prefix of `k` words is at most
 //!    `9k + 2` bytes (a word is at most 9 bytes — bitmap and 8 bytes — and a raw run of
 //!    `n` words, `2 + 8n` bytes, follows a word of at most 6, or starts the stream), so
 //!    the 9-byte store of word `k` ends within `9(k + 1) + 2`, and `SLACK` covers the
-//!    rest; unpacking reserves 8 bytes per input byte of a chunk (a bitmap byte is at
-//!    most one 8-byte word) before writing the chunk.
+//!    rest; unpacking reserves, per chunk, 8 bytes per input byte of the chunk (a bitmap
+//!    byte is at most one 8-byte word, and a raw run writes fewer bytes than it reads)
+//!    plus the largest raw run (for the part of one that crosses the chunk's end).
 //! 4. `set_len` only covers written bytes: every byte below the write position was
 //!    written (a packed word's store covers its `1 + popcount` bytes; a run writes its
 //!    2 header bytes and `8n` bytes, zero-padded past the input; an unpacked word is 8
 //!    bytes), and the length is set before anything else touches `out`.
+//! 5. `from_utf8_unchecked` only gets bytes that `<[u8]>::is_ascii` accepted: ASCII is
+//!    UTF-8.
 #![allow(unsafe_code)]
 
+#[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
     __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_setzero_si256,
     _pdep_u64, _pext_u64,
 };
+#[cfg(target_arch = "x86_64")]
 use std::ptr;
 
-/// Whether the CPU runs these kernels (AVX2, BMI1/2, POPCNT). `std` caches the answer.
+/// `bytes` as text when they are all ASCII; `None` otherwise (then UTF-8 validation
+/// decides).
+#[inline(always)]
+pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: invariant 5 — ASCII bytes are UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        None
+    }
+}
+
+/// Whether the CPU runs the packing kernels (x86-64 with AVX2, BMI1/2, POPCNT). `std`
+/// caches the answer.
 #[inline]
 pub(crate) fn available() -> bool {
-    is_x86_feature_detected!("avx2")
-        && is_x86_feature_detected!("bmi1")
-        && is_x86_feature_detected!("bmi2")
-        && is_x86_feature_detected!("popcnt")
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("bmi1")
+            && is_x86_feature_detected!("bmi2")
+            && is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Packs `src` onto `out` with the kernel when the CPU runs it; false (and `out`
@@ -60,8 +93,13 @@ pub(crate) fn pack(src: &[u8], out: &mut Vec<u8>) -> bool {
     if !available() {
         return false;
     }
+    #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU has the kernel's features (checked just above: invariant 1).
-    unsafe { pack_into(src, out) };
+    unsafe {
+        pack_into(src, out)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (src, out);
     true
 }
 
@@ -72,10 +110,19 @@ pub(crate) fn unpack(src: &[u8], out: &mut Vec<u8>, start: usize, limit: usize) 
     if !available() {
         return 0;
     }
+    #[cfg(target_arch = "x86_64")]
     // SAFETY: the CPU has the kernel's features (checked just above: invariant 1).
-    unsafe { unpack_into(src, out, start, limit) }
+    unsafe {
+        unpack_into(src, out, start, limit)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (src, out, start, limit);
+        0
+    }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// For each bitmap byte, the byte mask it selects: byte `k` is `ff` when bit `k` is set.
 static BYTE_MASKS: [u64; 256] = byte_masks();
 
@@ -95,14 +142,17 @@ const fn byte_masks() -> [u64; 256] {
     t
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Extra capacity so that the last fixed-size store never needs a bound of its own.
 const SLACK: usize = 16;
 
+#[cfg(target_arch = "x86_64")]
 /// Room packing `words` words may use (invariant 3).
 const fn pack_bound(words: usize) -> usize {
     words * 9 + 2 + SLACK
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Appends the packed form of `src` to `out`, byte-exact with the scalar
 /// [`crate::pack::pack_into_scalar`].
 ///
@@ -213,6 +263,7 @@ unsafe fn pack_into(src: &[u8], out: &mut Vec<u8>) {
     unsafe { out.set_len(len0 + o) };
 }
 
+#[cfg(target_arch = "x86_64")]
 /// The 8-byte word at input index `i` (`i < src.len()`), zero-padded past the end,
 /// little-endian.
 #[inline(always)]
@@ -228,9 +279,11 @@ fn word_at(src: &[u8], i: usize) -> u64 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 /// Input bytes unpacked per chunk (the output reserved for one is 8 times that).
 const CHUNK: usize = 1024;
 
+#[cfg(target_arch = "x86_64")]
 /// Unpacks `src` onto `out`, byte-exact with the scalar code, and returns the input
 /// index where it stopped: at the end, or where the scalar code must take over — a tag
 /// that promises more bytes than remain, a raw run that does not fit the input, or a
@@ -328,6 +381,7 @@ unsafe fn unpack_into(src: &[u8], out: &mut Vec<u8>, start: usize, limit: usize)
     i
 }
 
+#[cfg(target_arch = "x86_64")]
 /// The most bytes a raw run writes (256 words).
 const RUN_MAX: usize = 256 * 8;
 
@@ -336,6 +390,14 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::pack::{pack_into_scalar, unpack_scalar};
+
+    #[test]
+    fn ascii_fast_path() {
+        assert_eq!(super::ascii_str(b"Alice"), Some("Alice"));
+        assert_eq!(super::ascii_str(b""), Some(""));
+        assert_eq!(super::ascii_str("é".as_bytes()), None);
+        assert_eq!(super::ascii_str(&[0x80]), None);
+    }
 
     /// Inputs shaped like sproto messages: runs of zeros, dense runs, sparse bytes.
     fn shaped() -> impl Strategy<Value = Vec<u8>> {
@@ -348,11 +410,17 @@ mod tests {
         proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat())
     }
 
-    fn cases() -> u32 {
+    /// 512 cases; a few under Miri (which interprets every instruction), without
+    /// failure files (Miri isolates the file system).
+    fn config() -> ProptestConfig {
         if cfg!(miri) {
-            8
+            ProptestConfig {
+                cases: 6,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
         } else {
-            512
+            ProptestConfig::with_cases(512)
         }
     }
 
@@ -360,8 +428,7 @@ mod tests {
         let mut a = prefix.to_vec();
         pack_into_scalar(src, &mut a);
         let mut b = prefix.to_vec();
-        // SAFETY: checked just before.
-        unsafe { super::pack_into(src, &mut b) };
+        assert!(super::pack(src, &mut b));
         (a, b)
     }
 
@@ -374,8 +441,7 @@ mod tests {
             let mut out = prefix.to_vec();
             let start = out.len();
             let from = if simd {
-                // SAFETY: the callers check `available` first.
-                unsafe { super::unpack_into(src, &mut out, start, limit) }
+                super::unpack(src, &mut out, start, limit)
             } else {
                 0
             };
@@ -387,7 +453,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(cases()))]
+        #![proptest_config(config())]
 
         #[test]
         fn pack_matches_scalar(src in prop_oneof![shaped(), proptest::collection::vec(any::<u8>(), 0..300)],
