@@ -221,6 +221,7 @@ impl Struct {
     /// The value of field `name`, searching from `*hint` first: encoding looks fields
     /// up in tag order, and values usually list them in that order, so this is O(1)
     /// per field in the common case.
+    #[inline]
     pub(crate) fn get_from(&self, name: &str, hint: &mut usize) -> Option<&Value> {
         let n = self.fields.len();
         let mut i = if *hint < n { *hint } else { 0 };
@@ -243,7 +244,25 @@ impl Struct {
 /// schema's) is recognised by its address before comparing bytes.
 #[inline]
 fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a.as_bytes() == b.as_bytes())
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || same_bytes(a, b))
+}
+
+/// Equality of two byte strings of the same length. Field names are short: two
+/// overlapping fixed-size compares instead of a `memcmp` call.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
+    }
+    match a.len() {
+        0 => true,
+        1 => a[0] == b[0],
+        2..=3 => ends::<2>(a, b),
+        4..=7 => ends::<4>(a, b),
+        8..=16 => ends::<8>(a, b),
+        _ => a == b,
+    }
 }
 
 impl<'a> FromIterator<(&'a str, Value)> for Struct {

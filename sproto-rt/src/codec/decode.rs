@@ -8,7 +8,7 @@ use crate::schema::{Field, FieldType, Sproto, TypeId};
 use crate::value::{Struct, Value};
 use crate::wire::{
     bool_from_slot, data_from_slot, decimal_from_wire, double_array, double_from_slot,
-    int_from_slot, str_from_bytes, ArrayElements, IntArray, SlotValue, StructView,
+    int_from_slot, str_from_bytes, ArrayElements, IntArray, SlotValue, StructReader,
 };
 
 pub(crate) struct Decoder<'s> {
@@ -43,19 +43,10 @@ impl Decoder<'_> {
         let t = self.sp.type_by_id(ty).ok_or_else(|| {
             DecodeError::new(base, DecodeErrorKind::UnknownType(format!("#{ty}")))
         })?;
-        let view = StructView::parse(bytes, base)?;
-        if exact && view.consumed() != bytes.len() {
-            return Err(DecodeError::new(
-                base,
-                DecodeErrorKind::StructLength {
-                    used: view.consumed(),
-                    len: bytes.len(),
-                },
-            ));
-        }
-        let mut out = Struct::with_capacity(view.slot_count().min(t.fields.len()));
+        let mut reader = StructReader::new(bytes, base)?;
+        let mut out = Struct::with_capacity(t.fields.len());
         let mut next = 0;
-        for slot in view.fields() {
+        while let Some(slot) = reader.next_field()? {
             // Tags ascend in both the header and the type, so one pass finds them all.
             while next < t.fields.len() && u32::from(t.fields[next].tag) < slot.tag {
                 next += 1;
@@ -76,7 +67,17 @@ impl Decoder<'_> {
             let v = self.decode_field(f, slot.value, slot_offset, depth)?;
             out.push(f.name.clone(), v);
         }
-        Ok((out, view.consumed()))
+        let used = reader.consumed();
+        if exact && used != bytes.len() {
+            return Err(DecodeError::new(
+                base,
+                DecodeErrorKind::StructLength {
+                    used,
+                    len: bytes.len(),
+                },
+            ));
+        }
+        Ok((out, used))
     }
 
     fn decode_field(
@@ -131,8 +132,9 @@ impl Decoder<'_> {
                 .collect(),
             FieldType::Boolean => data.iter().map(|&b| Value::Boolean(b != 0)).collect(),
             FieldType::String | FieldType::Binary => {
-                let mut out = Vec::new();
-                for e in ArrayElements::new(data, at) {
+                let elements = ArrayElements::new(data, at);
+                let mut out = Vec::with_capacity(elements.element_count());
+                for e in elements {
                     let (bytes, _) = e.map_err(|e| e.in_field(&f.name))?;
                     out.push(match f.ty {
                         FieldType::Binary => Value::Binary(bytes.to_vec()),
@@ -145,8 +147,9 @@ impl Decoder<'_> {
                 if let Some(key) = f.key {
                     return self.decode_map(f, id, key, data, at, depth);
                 }
-                let mut out = Vec::new();
-                for e in ArrayElements::new(data, at) {
+                let elements = ArrayElements::new(data, at);
+                let mut out = Vec::with_capacity(elements.element_count());
+                for e in elements {
                     let (bytes, offset) = e.map_err(|e| e.in_field(&f.name))?;
                     let (s, _) = self
                         .decode_struct(id, bytes, offset, depth + 1, true)
