@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use skynet_cluster::luaseri::{
     from_args, from_bytes, pack, to_args, to_bytes, to_value, unpack, LuaValue,
@@ -81,11 +81,15 @@ fn player() -> Player {
     }
 }
 
-/// Packs and unpacks one payload all three ways; `decode` is the serde target.
-fn payload<T, D>(c: &mut Criterion, name: &str, value: &T, args: bool)
+/// One payload's six operations (pack and unpack, each through the `LuaValue` API, our
+/// serde and rmp-serde), by name: `pack/lua_value`, `unpack/rmp_serde`...
+fn payload_ops<'a, T, D>(
+    value: &'a T,
+    args: bool,
+) -> (usize, Vec<(&'static str, Box<dyn FnMut() -> usize + 'a>)>)
 where
     T: Serialize,
-    D: DeserializeOwned,
+    D: DeserializeOwned + 'a,
 {
     let lua_values: Vec<LuaValue> = if args {
         unpack(&to_args(value).unwrap()).unwrap()
@@ -98,50 +102,119 @@ where
         to_bytes(value).unwrap()
     };
     let rmp = rmp_serde::to_vec_named(value).unwrap();
+    let len = ours.len();
+    let ours2 = ours.clone();
+    let ours3 = ours.clone();
+    let ops: Vec<(&'static str, Box<dyn FnMut() -> usize + 'a>)> = vec![
+        (
+            "pack/lua_value",
+            Box::new(move || pack(black_box(&lua_values)).unwrap().len()),
+        ),
+        (
+            "pack/serde",
+            Box::new(move || {
+                if args {
+                    to_args(black_box(value)).unwrap().len()
+                } else {
+                    to_bytes(black_box(value)).unwrap().len()
+                }
+            }),
+        ),
+        (
+            "pack/rmp_serde",
+            Box::new(move || rmp_serde::to_vec_named(black_box(value)).unwrap().len()),
+        ),
+        (
+            "unpack/lua_value",
+            Box::new(move || unpack(black_box(&ours)).unwrap().len()),
+        ),
+        (
+            "unpack/serde",
+            Box::new(move || {
+                let v: D = if args {
+                    from_args(black_box(&ours2)).unwrap()
+                } else {
+                    from_bytes(black_box(&ours3)).unwrap()
+                };
+                std::mem::size_of_val(&black_box(v))
+            }),
+        ),
+        (
+            "unpack/rmp_serde",
+            Box::new(move || {
+                let v: D = rmp_serde::from_slice(black_box(&rmp)).unwrap();
+                std::mem::size_of_val(&black_box(v))
+            }),
+        ),
+    ];
+    (len, ops)
+}
+
+/// Packs and unpacks one payload all three ways; `D` is the serde decoding target.
+fn payload<T, D>(c: &mut Criterion, name: &str, value: &T, args: bool)
+where
+    T: Serialize,
+    D: DeserializeOwned,
+{
+    let (len, ops) = payload_ops::<T, D>(value, args);
     let mut g = c.benchmark_group(format!("luaseri/{name}"));
-    g.throughput(Throughput::Bytes(ours.len() as u64));
-
-    g.bench_function(BenchmarkId::new("pack", "lua_value"), |b| {
-        b.iter(|| pack(black_box(&lua_values)).unwrap())
-    });
-    if args {
-        g.bench_function(BenchmarkId::new("pack", "serde"), |b| {
-            b.iter(|| to_args(black_box(value)).unwrap())
-        });
-    } else {
-        g.bench_function(BenchmarkId::new("pack", "serde"), |b| {
-            b.iter(|| to_bytes(black_box(value)).unwrap())
-        });
+    g.throughput(Throughput::Bytes(len as u64));
+    for (op, mut f) in ops {
+        let (kind, way) = op.split_once('/').unwrap();
+        g.bench_function(BenchmarkId::new(kind, way), |b| b.iter(&mut f));
     }
-    g.bench_function(BenchmarkId::new("pack", "rmp_serde"), |b| {
-        b.iter(|| rmp_serde::to_vec_named(black_box(value)).unwrap())
-    });
-
-    g.bench_function(BenchmarkId::new("unpack", "lua_value"), |b| {
-        b.iter(|| unpack(black_box(&ours)).unwrap())
-    });
-    if args {
-        g.bench_function(BenchmarkId::new("unpack", "serde"), |b| {
-            b.iter(|| from_args::<D>(black_box(&ours)).unwrap())
-        });
-    } else {
-        g.bench_function(BenchmarkId::new("unpack", "serde"), |b| {
-            b.iter(|| from_bytes::<D>(black_box(&ours)).unwrap())
-        });
-    }
-    g.bench_function(BenchmarkId::new("unpack", "rmp_serde"), |b| {
-        b.iter(|| rmp_serde::from_slice::<D>(black_box(&rmp)).unwrap())
-    });
     g.finish();
+}
+
+fn ints() -> Vec<i64> {
+    (0..10_000i64).map(|i| i * i % 100_003 - 20_000).collect()
 }
 
 fn benches(c: &mut Criterion) {
     payload::<_, (String, String)>(c, "cmd_tuple", &("GET", "a"), true);
     payload::<_, Player>(c, "struct_1k", &player(), false);
     payload::<_, String>(c, "string_64k", &"s".repeat(64 * 1024), false);
-    let ints: Vec<i64> = (0..10_000i64).map(|i| i * i % 100_003 - 20_000).collect();
-    payload::<_, Vec<i64>>(c, "int_array_10k", &ints, false);
+    payload::<_, Vec<i64>>(c, "int_array_10k", &ints(), false);
+}
+
+/// `LUASERI_IR=payload/kind/way LUASERI_N=n` (e.g. `struct_1k/unpack/serde`): run one
+/// operation n times and exit, for instruction counts under callgrind.
+fn instruction_count_mode() -> bool {
+    let Ok(name) = std::env::var("LUASERI_IR") else {
+        return false;
+    };
+    let n: usize = std::env::var("LUASERI_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let (payload, op) = name.split_once('/').expect("payload/kind/way");
+    let (player, string, ints) = (player(), "s".repeat(64 * 1024), ints());
+    let cmd = ("GET", "a");
+    let (_, ops) = match payload {
+        "cmd_tuple" => payload_ops::<_, (String, String)>(&cmd, true),
+        "struct_1k" => payload_ops::<_, Player>(&player, false),
+        "string_64k" => payload_ops::<_, String>(&string, false),
+        "int_array_10k" => payload_ops::<_, Vec<i64>>(&ints, false),
+        other => panic!("no payload {other}"),
+    };
+    let (_, mut f) = ops
+        .into_iter()
+        .find(|(o, _)| *o == op)
+        .unwrap_or_else(|| panic!("no operation {op}"));
+    let mut sum = 0;
+    for _ in 0..n {
+        sum += f();
+    }
+    black_box(sum);
+    true
 }
 
 criterion_group!(luaseri, benches);
-criterion_main!(luaseri);
+
+fn main() {
+    if instruction_count_mode() {
+        return;
+    }
+    luaseri();
+    Criterion::default().configure_from_args().final_summary();
+}
