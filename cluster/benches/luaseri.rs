@@ -81,12 +81,12 @@ fn player() -> Player {
     }
 }
 
+/// A named operation run once per iteration; it returns something to keep alive.
+type Op<'a> = (&'static str, Box<dyn FnMut() -> usize + 'a>);
+
 /// One payload's six operations (pack and unpack, each through the `LuaValue` API, our
 /// serde and rmp-serde), by name: `pack/lua_value`, `unpack/rmp_serde`...
-fn payload_ops<'a, T, D>(
-    value: &'a T,
-    args: bool,
-) -> (usize, Vec<(&'static str, Box<dyn FnMut() -> usize + 'a>)>)
+fn payload_ops<'a, T, D>(value: &'a T, args: bool) -> (usize, Vec<Op<'a>>)
 where
     T: Serialize,
     D: DeserializeOwned + 'a,
@@ -105,7 +105,7 @@ where
     let len = ours.len();
     let ours2 = ours.clone();
     let ours3 = ours.clone();
-    let ops: Vec<(&'static str, Box<dyn FnMut() -> usize + 'a>)> = vec![
+    let ops: Vec<Op<'a>> = vec![
         (
             "pack/lua_value",
             Box::new(move || pack(black_box(&lua_values)).unwrap().len()),

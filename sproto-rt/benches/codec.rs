@@ -360,10 +360,7 @@ fn instruction_count_mode() -> bool {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1000);
     let f = Fixtures::new();
-    let mut ops: Vec<Op<'_>> = addressbook_ops(&f)
-        .into_iter()
-        .map(|(n, op)| (n, op))
-        .collect();
+    let mut ops: Vec<Op<'_>> = addressbook_ops(&f);
     ops.extend(packing_ops(&f).into_iter().map(|(op, _)| op));
     let (_, op) = ops
         .iter_mut()
