@@ -198,7 +198,7 @@ impl<'de> Deserializer<'de> {
     fn text_slow(&mut self, at: usize, expected: &dyn de::Expected) -> Result<&'de str> {
         self.r.set_pos(at);
         match self.token()? {
-            (at, Token::String(s)) => std::str::from_utf8(s).map_err(|_| {
+            (at, Token::String(s)) => sproto_rt::wire::str_from_bytes(s).ok_or_else(|| {
                 UnpackError::mismatch(at, "a string that is not UTF-8", expected.to_string())
             }),
             (at, other) => Err(Self::mismatch(at, &other, expected)),
@@ -319,9 +319,9 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             Token::Integer(i) => visitor.visit_i64(i),
             Token::Real(f) => visitor.visit_f64(f),
             Token::Pointer(p) => visitor.visit_u64(p),
-            Token::String(s) => match std::str::from_utf8(s) {
-                Ok(text) => visitor.visit_borrowed_str(text),
-                Err(_) => visitor.visit_borrowed_bytes(s),
+            Token::String(s) => match sproto_rt::wire::str_from_bytes(s) {
+                Some(text) => visitor.visit_borrowed_str(text),
+                None => visitor.visit_borrowed_bytes(s),
             },
             Token::Table { array_len } => {
                 self.enter(at)?;
@@ -375,9 +375,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let at = self.r.pos();
-        let text = match self.r.string().map(std::str::from_utf8) {
-            Some(Ok(text)) => text,
-            _ => self.text_slow(at, &visitor)?,
+        // `str_from_bytes`: UTF-8 validation with sproto-rt's ASCII fast path.
+        let text = match self.r.string().and_then(sproto_rt::wire::str_from_bytes) {
+            Some(text) => text,
+            None => self.text_slow(at, &visitor)?,
         };
         visitor.visit_borrowed_str(text)
     }
