@@ -57,8 +57,8 @@ pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
     }
 }
 
-/// The local holding the decoded value, the match arm that reads it, and the struct
-/// field initializer (its Default when absent).
+/// The statements that read the field into a local (its default when absent), an
+/// unused slot (kept for the tuple's shape), and the struct field initializer.
 pub fn decode(
     krate: &Path,
     f: &FieldModel<'_>,
@@ -113,18 +113,32 @@ pub fn decode(
             <#ty as #krate::derive::Field<'_>>::decode_field(slot.value, offset, depth)
         },
     };
+    // Tags ascend on the wire and the fields are in tag order: one merge pass. Slots
+    // with smaller (unknown) tags are skipped; an absent field takes its default.
+    let tag_lit = proc_macro2::Literal::u32_unsuffixed(tag);
+    let absent = quote_spanned! {ty.span()=>
+        <#ty as #krate::derive::FieldDefault>::absent()
+    };
     let decl = quote! {
-        let mut #local: ::core::option::Option<#ty> = ::core::option::Option::None;
-    };
-    let arm = quote! {
-        #tag => {
-            #krate::derive::check_depth(depth, offset)?;
-            #local = ::core::option::Option::Some((#read).map_err(|e| e.in_field(#name))?);
+        while let ::core::option::Option::Some(slot) = __sproto_next {
+            if slot.tag >= #tag_lit {
+                break;
+            }
+            __sproto_next = reader.next_field()?;
         }
+        let #local: #ty = match __sproto_next {
+            ::core::option::Option::Some(slot) if slot.tag == #tag_lit => {
+                let offset = reader.slot_offset(slot.index);
+                #krate::derive::check_depth(depth, offset)?;
+                let v = (#read).map_err(|e| e.in_field(#name))?;
+                __sproto_next = reader.next_field()?;
+                v
+            }
+            _ => #absent,
+        };
     };
-    let build = quote_spanned! {ty.span()=>
-        #ident: #local.unwrap_or_else(<#ty as #krate::derive::FieldDefault>::absent)
-    };
+    let arm = quote!();
+    let build = quote! { #ident: #local };
     (decl, arm, build)
 }
 

@@ -67,6 +67,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
         _ => quote!(),
     };
+    let _ = &arms;
     let loop_fields = if decl.is_empty() {
         quote! {
             let _ = depth;
@@ -74,12 +75,11 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
     } else {
         quote! {
-            while let ::core::option::Option::Some(slot) = reader.next_field()? {
-                let offset = reader.slot_offset(slot.index);
-                match slot.tag {
-                    #(#arms)*
-                    _ => {}
-                }
+            let mut __sproto_next = reader.next_field()?;
+            #(#decl)*
+            // Unknown tags after the last field (checked, skipped).
+            while __sproto_next.is_some() {
+                __sproto_next = reader.next_field()?;
             }
         }
     };
@@ -105,7 +105,6 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
                 depth: usize,
             ) -> ::core::result::Result<(Self, usize), #krate::DecodeError> {
                 let mut reader = reader;
-                #(#decl)*
                 #loop_fields
                 ::core::result::Result::Ok((#construct, reader.consumed()))
             }
