@@ -129,6 +129,9 @@ pub fn unpack_limited(src: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> 
 pub fn unpack_into(src: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), DecodeError> {
     let start = out.len();
     let from = crate::unchecked::unpack(src, out, start, limit);
+    if from == src.len() {
+        return Ok(());
+    }
     unpack_scalar(src, from, out, start, limit)
 }
 

@@ -69,16 +69,27 @@ pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-/// Whether the CPU runs the packing kernels (x86-64 with AVX2, BMI1/2, POPCNT). `std`
-/// caches the answer.
+/// Whether the CPU runs the packing kernels (x86-64 with AVX2, BMI1/2, POPCNT),
+/// checked once.
 #[inline]
 pub(crate) fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("bmi1")
-            && is_x86_feature_detected!("bmi2")
-            && is_x86_feature_detected!("popcnt")
+        use std::sync::atomic::{AtomicU8, Ordering};
+        // 0: not checked yet, 1: no, 2: yes.
+        static AVAILABLE: AtomicU8 = AtomicU8::new(0);
+        match AVAILABLE.load(Ordering::Relaxed) {
+            2 => true,
+            1 => false,
+            _ => {
+                let yes = is_x86_feature_detected!("avx2")
+                    && is_x86_feature_detected!("bmi1")
+                    && is_x86_feature_detected!("bmi2")
+                    && is_x86_feature_detected!("popcnt");
+                AVAILABLE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
