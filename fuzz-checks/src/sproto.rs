@@ -160,7 +160,7 @@ pub fn bundle(data: &[u8]) {
     }
 }
 
-/// `dynamic_decode`: the dynamic decoder against the vector [`SCHEMAS`]. Byte 0 picks
+/// `dynamic_decode`: the dynamic decoder against the vector `SCHEMAS`. Byte 0 picks
 /// the type (low 7 bits) and `pdecode` (bit 7) over `decode`; the rest is the message.
 ///
 /// `pdecode` is `unpack` then `decode`; what decodes encodes again (only a nesting
