@@ -207,6 +207,41 @@ fn sproto_unpack() -> Seeds {
     s
 }
 
+fn pack_simd() -> Seeds {
+    let mut s = Seeds::default();
+    let p = json("sproto/pack.json");
+    // Byte 0: the output prefix length (mod 4); byte 1: the size limit / 64 (0xff: none).
+    for (i, v) in spread(p["pack"].as_array().expect("pack"), 20)
+        .iter()
+        .enumerate()
+    {
+        let mut input = vec![i as u8 % 4, if i % 3 == 0 { 1 } else { 0xff }];
+        input.extend(unhex(str_of(v, "unpacked")));
+        s.add(&format!("pack-{}", str_of(v, "id")), input);
+    }
+    for (i, v) in spread(p["unpack"].as_array().expect("unpack"), 10)
+        .iter()
+        .enumerate()
+    {
+        let mut input = vec![i as u8 % 4, if i % 2 == 0 { 0 } else { 0xff }];
+        input.extend(unhex(str_of(v, "packed")));
+        s.add(&format!("unpack-{}", str_of(v, "id")), input);
+    }
+    // Long enough for the vector kernels: words of every density, runs included.
+    let mixed: Vec<u8> = (0u32..2048)
+        .map(|i| {
+            if (i / 8) % 3 == 0 || i % 5 == 0 {
+                0
+            } else {
+                (i * 37) as u8 | 1
+            }
+        })
+        .collect();
+    s.add("mixed-2k", [vec![1, 0xff], mixed.clone()].concat());
+    s.add("mixed-2k-limit", [vec![3, 20], mixed].concat());
+    s
+}
+
 /// (group-id, bytes) of every lua-seri vector.
 fn luaseri_vectors() -> Vec<(String, Vec<u8>)> {
     let index = json("luaseri/index.json");
@@ -461,6 +496,7 @@ fn generate() {
     total += typed(dynamic_selector, 2).write("dynamic_decode");
     total += typed(derived_selector, 2).write("derived_decode");
     total += sproto_unpack().write("sproto_unpack");
+    total += pack_simd().write("pack_simd");
     total += luaseri_unpack().write("luaseri_unpack");
     total += luaseri_serde().write("luaseri_serde");
     total += cluster_frame().write("cluster_frame");

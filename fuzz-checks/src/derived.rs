@@ -379,6 +379,10 @@ enum Exact {
     /// Same length: `integer(N)` values beyond 2^53 may round to a neighbour, and a
     /// `HashMap` writes its entries in any order.
     Length,
+    /// Byte for byte, but keyed lists (`Vec` with `key` / `entry`) keep entries with
+    /// equal keys, which the dynamic decoder's maps merge (a later key wins): across
+    /// the dynamic codec only the dynamic values must match.
+    KeyedLists,
 }
 
 /// The derived types of the target, in selector order: (vector schema, type, check).
@@ -404,7 +408,7 @@ derived_types! {
     "builtins.sproto" => Arrays, Exact::Length;
     "builtins.sproto" => Mixed, Exact::Bytes;
     "maps.sproto" => Bag, Exact::Length;
-    "maps.sproto" => BagList, Exact::Bytes;
+    "maps.sproto" => BagList, Exact::KeyedLists;
     "decimals.sproto" => Fixed, Exact::Length;
     "nested.sproto" => Outer, Exact::Bytes;
     "nested.sproto" => User, Exact::Bytes;
@@ -428,9 +432,9 @@ pub(crate) fn selector(schema: &str, type_name: &str, packed: bool) -> Option<u8
 ///
 /// What the derived decoder accepts, the dynamic decoder accepts too (the derived one
 /// is stricter: UTF-8 strings, integer ranges), except map entries without their key
-/// field where the Rust key is optional or defaulted; a decoded value encodes, and its
-/// encoding decodes and encodes to the same bytes (the same length where that is all
-/// that can hold). The dynamic codec reads the derived encoding and writes one the
+/// (or value) field where the Rust side has an `Option` or a default for it; a decoded
+/// value encodes, and its encoding decodes and encodes to the same bytes (the same
+/// length where that is all that can hold). The dynamic codec reads the derived encoding and writes one the
 /// derived decoder reads back to the same value.
 pub fn derived_decode(data: &[u8]) {
     let Some((&selector, bytes)) = data.split_first() else {
@@ -440,11 +444,11 @@ pub fn derived_decode(data: &[u8]) {
     check(bytes, selector & 0x80 != 0);
 }
 
-fn missing_key(e: &DecodeError) -> bool {
+fn missing_map_part(e: &DecodeError) -> bool {
     matches!(
         e.kind(),
         DecodeErrorKind::Field {
-            problem: FieldProblem::MapMissingKey,
+            problem: FieldProblem::MapMissingKey | FieldProblem::MapMissingValue,
             ..
         }
     )
@@ -464,11 +468,12 @@ fn check<T: Message + Debug>(bytes: &[u8], packed: bool, sp: &Sproto, exact: Exa
     let Ok(value) = typed else {
         return;
     };
-    // A map keyed by an optional (or defaulted) key field takes entries without it;
-    // the dynamic decoder, as the reference, refuses them.
-    let keyless = match &dynamic {
+    // A map keyed by an optional (or defaulted) key field, and a keyed list of entries
+    // with defaulted fields, take entries without their key (or value) field; the
+    // dynamic decoder, as the reference, refuses them.
+    let incomplete_entries = match &dynamic {
         Ok(_) => false,
-        Err(e) if missing_key(e) => true,
+        Err(e) if missing_map_part(e) => true,
         Err(e) => panic!(
             "{name}: the derived decoder accepts what the dynamic one refuses ({e}):\n{value:?}"
         ),
@@ -483,7 +488,9 @@ fn check<T: Message + Debug>(bytes: &[u8], packed: bool, sp: &Sproto, exact: Exa
     };
     let twice = again.encode();
     match exact {
-        Exact::Bytes => assert_eq!(twice, encoded, "{name}: encode → decode → encode differs"),
+        Exact::Bytes | Exact::KeyedLists => {
+            assert_eq!(twice, encoded, "{name}: encode → decode → encode differs")
+        }
         Exact::Length => assert_eq!(
             twice.len(),
             encoded.len(),
@@ -497,7 +504,7 @@ fn check<T: Message + Debug>(bytes: &[u8], packed: bool, sp: &Sproto, exact: Exa
     );
     let dyn_value = match sp.decode(name, &encoded) {
         Ok(v) => v,
-        Err(e) if keyless && missing_key(&e) => return,
+        Err(e) if incomplete_entries && missing_map_part(&e) => return,
         Err(e) => panic!("{name}: the dynamic decoder refuses a derived encoding: {e}"),
     };
     let dyn_encoded = match sp.encode(name, &dyn_value) {

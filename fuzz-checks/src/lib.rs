@@ -26,12 +26,14 @@ mod derived;
 mod gate;
 mod luaseri;
 pub mod seeds;
+mod simd;
 mod sproto;
 
 pub use cluster::{cluster_frame, request_assembler, response_assembler};
 pub use derived::derived_decode;
 pub use gate::gate_stream;
 pub use luaseri::{luaseri_serde, luaseri_unpack};
+pub use simd::pack_simd;
 pub use sproto::{bundle, dynamic_decode, schema_text, sproto_unpack};
 
 /// A check: feeds one fuzz input to the code under test and panics on a finding.
@@ -45,6 +47,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("dynamic_decode", dynamic_decode),
     ("derived_decode", derived_decode),
     ("sproto_unpack", sproto_unpack),
+    ("pack_simd", pack_simd),
     ("luaseri_unpack", luaseri_unpack),
     ("luaseri_serde", luaseri_serde),
     ("cluster_frame", cluster_frame),
