@@ -5,56 +5,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use skynet_cluster::frame::encode_request;
 use skynet_cluster::{to_args, AddrRef};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skynet-cluster");
-
-/// A `serve` child, killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Server {
-    let mut args = vec![
-        "serve",
-        "--name",
-        "rs",
-        "--listen",
-        "127.0.0.1:0",
-        "--threads",
-        "2",
-    ];
-    args.extend_from_slice(extra);
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Server { child, addr }
-}
+mod common;
+use common::{serve, BIN};
 
 /// The child's peak resident memory (VmHWM), in bytes.
 fn peak_rss(pid: u32) -> u64 {

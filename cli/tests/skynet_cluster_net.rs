@@ -2,51 +2,14 @@
 //! 127.0.0.1: a served node, calls from separate processes, error exits, and the
 //! shutdown through `admin`. Every child is killed if it outlives the test.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_skynet-cluster");
+mod common;
+use common::{serve as serve_with, BIN};
 
-/// A `serve` child, killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--name",
-            "rs",
-            "--listen",
-            "127.0.0.1:0",
-            "--threads",
-            "2",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Server { child, addr }
+fn serve() -> common::Server {
+    serve_with(&[])
 }
 
 /// Runs a command with a time bound.

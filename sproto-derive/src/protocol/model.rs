@@ -13,6 +13,7 @@ use syn::{
 };
 
 use crate::internals::ctxt::Ctxt;
+use crate::internals::trait_fns::check_shared_receiver;
 
 /// The largest tag a bundle slot holds (the parser's limit).
 const MAX_TAG: u16 = 32766;
@@ -258,25 +259,15 @@ fn method(cx: &Ctxt, f: &TraitItemFn) -> Option<Method> {
         );
         ok = false;
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(r))
-            if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
-        Some(FnArg::Receiver(r)) => {
-            cx.error_spanned_by(
-                r,
-                "protocol methods take `&self`: requests are served concurrently (use interior mutability such as a Mutex for state)",
-            );
-            ok = false;
-        }
-        _ => {
-            cx.error_spanned_by(
-                &sig.ident,
-                "protocol methods take `&self` as their first parameter",
-            );
-            ok = false;
-        }
+    if !check_shared_receiver(
+        cx,
+        sig,
+        "protocol methods",
+        "requests are served concurrently (use interior mutability such as a Mutex for state)",
+    ) {
+        ok = false;
     }
+    let inputs = sig.inputs.iter().skip(1);
     let mut request = None;
     for (i, input) in inputs.enumerate() {
         let FnArg::Typed(pt) = input else { continue };

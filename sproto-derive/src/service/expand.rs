@@ -5,41 +5,20 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{parse_quote, ReturnType, TraitItem, TypeParamBound};
 
 use super::model::{Method, Returns, ServiceModel};
 
 pub fn expand(model: ServiceModel, krate: &syn::Path) -> TokenStream {
     let krate = quote!(#krate);
     let mut item = model.item.clone();
-    let vis = &item.vis;
-    let ident = &item.ident;
+    let vis = item.vis.clone();
+    let ident = item.ident.clone();
     let client = format_ident!("{}Client", ident);
     let server = format_ident!("{}Server", ident);
 
     // The trait: `async fn f(&self, ..) -> T` becomes `fn f(&self, ..) -> impl Future<Output = T> + Send`.
-    let bounds: [TypeParamBound; 3] = [
-        parse_quote!(::core::marker::Send),
-        parse_quote!(::core::marker::Sync),
-        parse_quote!('static),
-    ];
-    item.supertraits.extend(bounds);
-    if item.colon_token.is_none() {
-        item.colon_token = Some(Default::default());
-    }
-    for ti in &mut item.items {
-        let TraitItem::Fn(f) = ti else { continue };
-        let output = match &f.sig.output {
-            ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => quote!(#ty),
-        };
-        f.sig.asyncness = None;
-        f.sig.output =
-            parse_quote!(-> impl ::core::future::Future<Output = #output> + ::core::marker::Send);
-        if let Some(body) = f.default.take() {
-            f.default = Some(parse_quote!({ async move #body }));
-        }
-    }
+    // The trait's async methods become `Send` futures.
+    crate::internals::trait_fns::make_send_async_trait(&mut item);
 
     let client_methods = model.methods.iter().map(|m| client_method(&krate, m));
     let arms = model.methods.iter().map(|m| server_arm(&krate, m));

@@ -9,6 +9,7 @@ use syn::{
 };
 
 use crate::internals::ctxt::Ctxt;
+use crate::internals::trait_fns::check_shared_receiver;
 
 /// One argument of a service method.
 pub struct Arg {
@@ -143,25 +144,15 @@ fn method(cx: &Ctxt, f: &TraitItemFn) -> Option<Method> {
         cx.error_spanned_by(v, "service methods cannot be variadic");
         ok = false;
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(r))
-            if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
-        Some(FnArg::Receiver(r)) => {
-            cx.error_spanned_by(
-                r,
-                "service methods take `&self`: the server calls them concurrently (use interior mutability such as a Mutex for state)",
-            );
-            ok = false;
-        }
-        _ => {
-            cx.error_spanned_by(
-                &sig.ident,
-                "service methods take `&self` as their first parameter",
-            );
-            ok = false;
-        }
+    if !check_shared_receiver(
+        cx,
+        sig,
+        "service methods",
+        "the server calls them concurrently (use interior mutability such as a Mutex for state)",
+    ) {
+        ok = false;
     }
+    let inputs = sig.inputs.iter().skip(1);
     let mut args = Vec::new();
     for (i, input) in inputs.enumerate() {
         let FnArg::Typed(pt) = input else { continue };
