@@ -80,9 +80,17 @@ pub fn schema_text(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // The doc-comment collector (for code generation) reads the same text: it accepts
+    // exactly what the parser accepts and builds the same schema.
+    let with_docs = Sproto::parse_sources_with_docs([("fuzz.sproto", text)]);
     let Ok(sp) = Sproto::parse(text) else {
+        assert!(with_docs.is_err(), "parsing with doc comments accepted what parse refused");
         return;
     };
+    match with_docs {
+        Ok((documented, _)) => assert_eq!(documented, sp, "doc comments changed the schema"),
+        Err(e) => panic!("parsing with doc comments refused what parse accepted: {e}"),
+    }
     if let Err(e) = sp.validate() {
         panic!("a parsed schema refers outside its type list: {e}");
     }
