@@ -649,3 +649,50 @@ async fn a_handler_that_is_a_plain_function_of_requests() {
     assert_eq!(n.load(Ordering::SeqCst), 3);
     server.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_stops_being_read_and_others_are_served() {
+    // Small bounds so that the test reaches them quickly.
+    let config = Config::default()
+        .write_high_water(64 << 10)
+        .max_in_flight(4);
+    let (server, addr) = test_server(config).await;
+    // Framed echo requests of a 32 KiB blob, written without ever reading an answer.
+    let mut conn = sproto_rt::gate::Connection::new(Default::default());
+    let blob = Blob {
+        n: 1,
+        data: (0..32_000u32).map(|i| (i * 7919 % 251) as u8).collect(),
+    };
+    let body = sproto_rt::Message::encode(&blob);
+    let mut frame = Vec::new();
+    conn.request(1, &body, true).expect("queued");
+    sproto_rt::gate::write_frame(&conn.poll_transmit().expect("package"), &mut frame)
+        .expect("fits");
+    let mut greedy = TcpStream::connect(addr).await.expect("connect");
+    let mut written = 0usize;
+    let budget = 256 << 20;
+    let stalled = timeout(Duration::from_secs(3), async {
+        while written < budget {
+            greedy.write_all(&frame).await.expect("write");
+            written += frame.len();
+        }
+    })
+    .await
+    .is_err();
+    assert!(
+        stalled,
+        "the server kept reading {written} bytes from a peer that reads nothing"
+    );
+    // What the server took is bounded by its queue, its in-flight requests and the
+    // socket buffers, far below what was offered.
+    assert!(
+        written < 64 << 20,
+        "{written} bytes were taken before the server stopped reading"
+    );
+    let other = client(addr, Config::default()).await;
+    let r = timeout(LIMIT, other.echo(Blob { n: 2, data: vec![] }))
+        .await
+        .expect("in time");
+    assert_eq!(r.expect("served").n, 2);
+    server.shutdown();
+}
