@@ -84,7 +84,10 @@ pub fn schema_text(data: &[u8]) {
     // exactly what the parser accepts and builds the same schema.
     let with_docs = Sproto::parse_sources_with_docs([("fuzz.sproto", text)]);
     let Ok(sp) = Sproto::parse(text) else {
-        assert!(with_docs.is_err(), "parsing with doc comments accepted what parse refused");
+        assert!(
+            with_docs.is_err(),
+            "parsing with doc comments accepted what parse refused"
+        );
         return;
     };
     match with_docs {
