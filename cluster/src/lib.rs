@@ -74,7 +74,9 @@ pub mod config;
 pub mod conformance;
 pub mod error;
 pub mod frame;
-pub mod luaseri;
+/// lua-seri (`skynet.pack`), re-exported from the [`skynet_luaseri`] crate: every
+/// payload of a cluster call is in this format.
+pub use skynet_luaseri as luaseri;
 mod net;
 pub mod proto;
 pub mod reassembly;

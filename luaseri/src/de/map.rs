@@ -5,9 +5,9 @@ use serde::de::value::{BorrowedBytesDeserializer, BorrowedStrDeserializer};
 use serde::de::{self, DeserializeSeed, IntoDeserializer};
 
 use super::{Deserializer, Result};
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::unpack::{skip_key, skip_value};
-use crate::luaseri::wire;
+use crate::error::UnpackError;
+use crate::unpack::{skip_key, skip_value};
+use crate::wire;
 
 /// Yields a table's entries as a map: array items under keys 1..n, then hash pairs.
 /// Entries with a `nil` value are left out (Lua drops them); for structs, entries whose

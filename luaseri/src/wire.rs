@@ -37,6 +37,18 @@ pub(crate) const MAX_STRING_LEN: usize = i32::MAX as usize;
 /// The largest array section the reference can describe (its size is a C `int`).
 pub(crate) const MAX_ARRAY_LEN: usize = i32::MAX as usize;
 
+// serde marker names: how `LuaValue` and our serializer / deserializer recognise each
+// other through the serde data model (other serde formats see plain newtypes). They
+// live here, beside the wire rules, so `ser`, `de` and `value_serde` depend on `wire`
+// and not on each other.
+
+/// Newtype name marking a light userdata for our serializer (others see a `u64`).
+pub(crate) const POINTER_TOKEN: &str = "$__skynet_luaseri_pointer";
+/// Newtype name by which `LuaValue` asks our deserializer for its raw bytes.
+pub(crate) const VALUE_TOKEN: &str = "$__skynet_luaseri_value";
+/// The enum variant carrying those raw bytes (with the depth budget left).
+pub(crate) const RAW_VARIANT: &str = "$__skynet_luaseri_raw";
+
 /// The single byte `nil`, also the end marker of a table's hash section.
 pub(crate) const NIL_BYTE: u8 = TYPE_NIL;
 /// The type byte of a float (`42`).

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use skynet_cluster::luaseri::{json::{values_from_json, values_to_json}, pack};
+//! use skynet_luaseri::{json::{values_from_json, values_to_json}, pack};
 //!
 //! let values = values_from_json(&json!(["GET", {"$int": "1"}]))?;
 //! assert_eq!(pack(&values)?, b"\x1cGET\x0a\x01");

@@ -4,9 +4,9 @@ use serde::de::{self, Visitor};
 
 use super::raw::RawValue;
 use super::Result;
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::value_serde::VALUE_TOKEN;
-use crate::luaseri::wire;
+use crate::error::UnpackError;
+use crate::wire;
+use crate::wire::VALUE_TOKEN;
 
 /// `nil`, for sequence holes and missing trailing tuple items / arguments.
 pub(super) struct NilDeserializer;

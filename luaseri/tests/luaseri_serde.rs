@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use skynet_cluster::luaseri::{
+use skynet_luaseri::{
     from_args, from_bytes, from_bytes_with, from_value, pack, to_args, to_bytes, to_value, unpack,
     LuaTable, LuaValue, PackError, UnpackError, UnpackOptions,
 };

@@ -12,7 +12,7 @@ use super::wire::{is_nil_byte, Reader, Token, REAL_BYTE};
 /// length beyond what the remaining input can hold); the depth limit bounds recursion.
 ///
 /// ```
-/// use skynet_cluster::luaseri::{unpack_with, UnpackError, UnpackOptions};
+/// use skynet_luaseri::{unpack_with, UnpackError, UnpackOptions};
 ///
 /// let two_deep = [0x0e, 0x06, 0x00, 0x00]; // { {} }
 /// let opts = UnpackOptions::new().with_max_depth(1);
@@ -56,11 +56,11 @@ impl Default for UnpackOptions {
 /// input ends; empty input is zero values.
 ///
 /// ```
-/// use skynet_cluster::luaseri::{unpack, LuaValue};
+/// use skynet_luaseri::{unpack, LuaValue};
 ///
 /// let values = unpack(b"\x0a\x01\x0ca\x09\x00")?;
 /// assert_eq!(values, [LuaValue::Integer(1), "a".into(), true.into(), LuaValue::Nil]);
-/// # Ok::<(), skynet_cluster::luaseri::UnpackError>(())
+/// # Ok::<(), skynet_luaseri::UnpackError>(())
 /// ```
 ///
 /// # Errors

@@ -5,10 +5,10 @@ use serde::de::{self, DeserializeSeed};
 
 use super::nil::NilDeserializer;
 use super::{found_text, Deserializer, Result};
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::unpack::{skip_key, skip_value};
-use crate::luaseri::value::float_to_integer;
-use crate::luaseri::wire::{self, Token};
+use crate::error::UnpackError;
+use crate::unpack::{skip_key, skip_value};
+use crate::value::float_to_integer;
+use crate::wire::{self, Token};
 
 /// Yields a table's items as a sequence: the array section, then (for tables Lua
 /// built with holes or out of order) hash pairs with integer keys past it, by index,

@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 /// nil entries dropped, integral float keys as integers) use [`LuaValue::lua_eq`].
 ///
 /// ```
-/// use skynet_cluster::luaseri::{LuaTable, LuaValue};
+/// use skynet_luaseri::{LuaTable, LuaValue};
 ///
 /// let v = LuaValue::from(LuaTable::from_array(vec![1.into(), "two".into()]));
 /// assert_eq!(v.as_table().map(|t| t.array.len()), Some(2));
@@ -48,7 +48,7 @@ pub enum LuaValue {
 /// and [`LuaTable::lua_eq`] follow those rules.
 ///
 /// ```
-/// use skynet_cluster::luaseri::{LuaTable, LuaValue};
+/// use skynet_luaseri::{LuaTable, LuaValue};
 ///
 /// let mut t = LuaTable::new();
 /// t.push(10);
@@ -177,14 +177,14 @@ impl LuaValue {
     /// (integers and floats are different, floats by bit pattern).
     ///
     /// ```
-    /// use skynet_cluster::luaseri::{unpack, LuaValue};
+    /// use skynet_luaseri::{unpack, LuaValue};
     ///
     /// // The two encodings skynet produced for `{ a = 1, b = 2 }` in different runs.
     /// let x = unpack(&[0x06, 0x0c, b'a', 0x0a, 1, 0x0c, b'b', 0x0a, 2, 0x00])?;
     /// let y = unpack(&[0x06, 0x0c, b'b', 0x0a, 2, 0x0c, b'a', 0x0a, 1, 0x00])?;
     /// assert_ne!(x, y);
     /// assert!(x[0].lua_eq(&y[0]));
-    /// # Ok::<(), skynet_cluster::luaseri::UnpackError>(())
+    /// # Ok::<(), skynet_luaseri::UnpackError>(())
     /// ```
     pub fn lua_eq(&self, other: &LuaValue) -> bool {
         match (self, other) {

@@ -6,10 +6,10 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
-use skynet_cluster::luaseri::json::{from_json, values_from_json};
-use skynet_cluster::luaseri::{from_bytes, pack, to_bytes, unpack, LuaTable, LuaValue, PackError};
+use skynet_luaseri::json::{from_json, values_from_json};
+use skynet_luaseri::{from_bytes, pack, to_bytes, unpack, LuaTable, LuaValue, PackError};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/luaseri");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/luaseri");
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)

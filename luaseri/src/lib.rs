@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
-//! use skynet_cluster::luaseri::{from_args, to_args, unpack, LuaValue};
+//! use skynet_luaseri::{from_args, to_args, unpack, LuaValue};
 //!
 //! #[derive(Serialize, Deserialize, Debug, PartialEq)]
 //! struct Pos { x: i32, y: i32 }

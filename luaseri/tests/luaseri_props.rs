@@ -7,7 +7,7 @@ use std::fs;
 
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
-use skynet_cluster::luaseri::{
+use skynet_luaseri::{
     from_args, from_bytes, from_bytes_with, from_value, pack, to_args, to_bytes, to_value, unpack,
     unpack_with, LuaTable, LuaValue, UnpackOptions,
 };
@@ -65,7 +65,7 @@ fn value() -> impl Strategy<Value = LuaValue> {
 
 /// Every byte sequence of the lua-seri vectors (encode and decode, valid or not).
 fn vector_bytes() -> Vec<Vec<u8>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/luaseri");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/luaseri");
     let mut out = Vec::new();
     let mut files: Vec<_> = fs::read_dir(dir)
         .unwrap()

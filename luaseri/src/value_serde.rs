@@ -20,23 +20,16 @@ use super::pack::pack_values_with_limit;
 use super::ser::to_bytes;
 use super::unpack::{read_value, UnpackOptions};
 use super::value::{LuaTable, LuaValue};
-use super::wire::Reader;
-
-/// Newtype name marking a light userdata for our serializer (others see a `u64`).
-pub(crate) const POINTER_TOKEN: &str = "$__skynet_cluster_luaseri_pointer";
-/// Newtype name by which `LuaValue` asks our deserializer for its raw bytes.
-pub(crate) const VALUE_TOKEN: &str = "$__skynet_cluster_luaseri_value";
-/// The enum variant carrying those raw bytes (with the depth budget left).
-pub(crate) const RAW_VARIANT: &str = "$__skynet_cluster_luaseri_raw";
+use super::wire::{Reader, POINTER_TOKEN, RAW_VARIANT, VALUE_TOKEN};
 
 /// Converts any serde value into a [`LuaValue`], by the same rules as [`to_bytes`].
 ///
 /// ```
-/// use skynet_cluster::luaseri::{to_value, LuaTable, LuaValue};
+/// use skynet_luaseri::{to_value, LuaTable, LuaValue};
 ///
 /// let v = to_value(&vec![1, 2])?;
 /// assert_eq!(v, LuaValue::from(LuaTable::from_array(vec![1.into(), 2.into()])));
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 ///
 /// # Errors
@@ -54,12 +47,12 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<LuaValue, PackError>
 /// [`from_bytes`](super::from_bytes).
 ///
 /// ```
-/// use skynet_cluster::luaseri::{from_value, LuaTable};
+/// use skynet_luaseri::{from_value, LuaTable};
 ///
 /// let t = LuaTable::from_array(vec!["a".into(), "b".into()]);
 /// let v: Vec<String> = from_value(&t.into())?;
 /// assert_eq!(v, ["a", "b"]);
-/// # Ok::<(), skynet_cluster::luaseri::UnpackError>(())
+/// # Ok::<(), skynet_luaseri::UnpackError>(())
 /// ```
 ///
 /// # Errors

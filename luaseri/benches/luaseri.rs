@@ -2,16 +2,14 @@
 //! command tuple, a ~1 KiB struct, a 64 KiB string and 10 000 integers, each packed
 //! and unpacked through the `LuaValue` API, through serde, and through rmp-serde.
 //!
-//! Run: `cargo bench -p skynet-cluster --bench luaseri -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p skynet-luaseri --bench luaseri -- --warm-up-time 1 --measurement-time 3`
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use skynet_cluster::luaseri::{
-    from_args, from_bytes, pack, to_args, to_bytes, to_value, unpack, LuaValue,
-};
+use skynet_luaseri::{from_args, from_bytes, pack, to_args, to_bytes, to_value, unpack, LuaValue};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Position {

@@ -4,8 +4,8 @@
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::Result;
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::value_serde::RAW_VARIANT;
+use crate::error::UnpackError;
+use crate::wire::RAW_VARIANT;
 
 /// The answer to `LuaValue`'s handshake: variant [`RAW_VARIANT`] carrying
 /// `(depth budget, raw bytes)`.

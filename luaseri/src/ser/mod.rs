@@ -8,8 +8,8 @@ use serde::ser::{self, Serialize};
 
 use super::error::PackError;
 use super::pack::MAX_PACK_DEPTH;
-use super::value_serde::POINTER_TOKEN;
 use super::wire;
+use super::wire::POINTER_TOKEN;
 pub use compound::Compound;
 use compound::Kind;
 
@@ -27,10 +27,10 @@ const INITIAL_CAPACITY: usize = 256;
 /// #[derive(Serialize)]
 /// struct Item { id: u32, name: &'static str }
 ///
-/// let bytes = skynet_cluster::to_bytes(&Item { id: 7, name: "x" })?;
+/// let bytes = skynet_luaseri::to_bytes(&Item { id: 7, name: "x" })?;
 /// // { id = 7, name = "x" }: an empty array section, then the fields in order.
 /// assert_eq!(bytes, b"\x06\x14id\x0a\x07\x24name\x0cx\x00");
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 ///
 /// # Errors
@@ -61,11 +61,11 @@ pub fn to_bytes_into<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
 /// as `skynet.pack(a, b, c)`; `()` becomes zero values; anything else is one value.
 ///
 /// ```
-/// let bytes = skynet_cluster::to_args(&("SET", "key", "value"))?;
+/// let bytes = skynet_luaseri::to_args(&("SET", "key", "value"))?;
 /// assert_eq!(bytes, b"\x1cSET\x1ckey\x2cvalue");
-/// assert_eq!(skynet_cluster::to_args(&())?, b"");
-/// assert_eq!(skynet_cluster::to_args(&("GET", None::<i32>))?, b"\x1cGET\x00");
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// assert_eq!(skynet_luaseri::to_args(&())?, b"");
+/// assert_eq!(skynet_luaseri::to_args(&("GET", None::<i32>))?, b"\x1cGET\x00");
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 ///
 /// # Errors
@@ -98,12 +98,12 @@ pub fn to_args_into<T: Serialize + ?Sized>(args: &T, out: &mut Vec<u8>) -> Resul
 ///
 /// ```
 /// use serde::Serialize;
-/// use skynet_cluster::luaseri::Serializer;
+/// use skynet_luaseri::Serializer;
 ///
 /// let mut buf = Vec::new();
 /// vec![1, 2].serialize(&mut Serializer::new(&mut buf))?;
 /// assert_eq!(buf, b"\x16\x0a\x01\x0a\x02\x00");
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 #[derive(Debug)]
 pub struct Serializer<'a> {

@@ -4,8 +4,8 @@
 use serde::ser::{self, Serialize};
 
 use super::{Result, Serializer};
-use crate::luaseri::error::PackError;
-use crate::luaseri::wire;
+use crate::error::PackError;
+use crate::wire;
 
 /// What a [`Compound`] is writing, so `end` knows how to close it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

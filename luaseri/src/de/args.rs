@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::nil::NilDeserializer;
 use super::{Deserializer, Result};
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::unpack::{skip_value, UnpackOptions};
-use crate::luaseri::value_serde::VALUE_TOKEN;
+use crate::error::UnpackError;
+use crate::unpack::{skip_value, UnpackOptions};
+use crate::wire::VALUE_TOKEN;
 
 /// Deserializes an argument list, as a Lua function receives `...`: a Rust tuple
 /// `(a, b, c)` takes the first three values, a missing trailing value is `nil` (so use
@@ -16,8 +16,8 @@ use crate::luaseri::value_serde::VALUE_TOKEN;
 /// `()` takes none; any other type takes the first value (`nil` when there is none).
 ///
 /// ```
-/// let bytes = skynet_cluster::to_args(&("GET", "a"))?;
-/// let (cmd, key, default): (&str, String, Option<i64>) = skynet_cluster::from_args(&bytes)?;
+/// let bytes = skynet_luaseri::to_args(&("GET", "a"))?;
+/// let (cmd, key, default): (&str, String, Option<i64>) = skynet_luaseri::from_args(&bytes)?;
 /// assert_eq!((cmd, key.as_str(), default), ("GET", "a", None));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

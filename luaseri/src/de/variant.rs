@@ -4,8 +4,8 @@
 use serde::de::{self, DeserializeSeed, Visitor};
 
 use super::{Deserializer, Result};
-use crate::luaseri::error::UnpackError;
-use crate::luaseri::unpack::skip_value;
+use crate::error::UnpackError;
+use crate::unpack::skip_value;
 
 /// A unit variant written as its name.
 pub(super) struct UnitVariant<'de> {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::error::UnpackError;
 use super::unpack::{at_hash_end, enter_table, skip_value, UnpackOptions};
 use super::value::float_to_integer;
-use super::value_serde::VALUE_TOKEN;
+use super::wire::VALUE_TOKEN;
 use super::wire::{self, Reader, Token};
 
 pub use args::{from_args, from_args_with};
@@ -36,9 +36,9 @@ type Result<T> = std::result::Result<T, UnpackError>;
 ///
 /// // { id = 7, name = "x", tags = { "a" } }
 /// let bytes = b"\x06\x14id\x0a\x07\x24name\x0cx\x24tags\x0e\x0ca\x00\x00";
-/// let item: Item = skynet_cluster::from_bytes(bytes)?;
+/// let item: Item = skynet_luaseri::from_bytes(bytes)?;
 /// assert_eq!(item, Item { id: 7, name: "x", tags: vec!["a".into()], note: None });
-/// # Ok::<(), skynet_cluster::luaseri::UnpackError>(())
+/// # Ok::<(), skynet_luaseri::UnpackError>(())
 /// ```
 ///
 /// # Errors
@@ -69,14 +69,14 @@ pub fn from_bytes_with<'de, T: Deserialize<'de>>(
 ///
 /// ```
 /// use serde::Deserialize;
-/// use skynet_cluster::luaseri::Deserializer;
+/// use skynet_luaseri::Deserializer;
 ///
 /// let mut d = Deserializer::from_slice(b"\x0a\x01\x0a\x02");
 /// let a = i32::deserialize(&mut d)?;
 /// let b = i32::deserialize(&mut d)?;
 /// d.end()?;
 /// assert_eq!((a, b), (1, 2));
-/// # Ok::<(), skynet_cluster::luaseri::UnpackError>(())
+/// # Ok::<(), skynet_luaseri::UnpackError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Deserializer<'de> {

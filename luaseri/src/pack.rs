@@ -15,12 +15,12 @@ pub const MAX_PACK_DEPTH: usize = 32;
 /// in the order they are stored.
 ///
 /// ```
-/// use skynet_cluster::luaseri::{pack, LuaValue};
+/// use skynet_luaseri::{pack, LuaValue};
 ///
 /// let bytes = pack(&["SET".into(), "key".into(), LuaValue::Integer(1)])?;
 /// assert_eq!(bytes, b"\x1cSET\x1ckey\x0a\x01");
 /// assert_eq!(pack(&[])?, b"");
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 ///
 /// # Errors
@@ -36,12 +36,12 @@ pub fn pack(values: &[LuaValue]) -> Result<Vec<u8>, PackError> {
 /// Like [`pack`], appending to `out`. On error `out` is left at its original length.
 ///
 /// ```
-/// use skynet_cluster::luaseri::{pack_into, LuaValue};
+/// use skynet_luaseri::{pack_into, LuaValue};
 ///
 /// let mut buf = vec![0xaa];
 /// pack_into(&[LuaValue::Boolean(true)], &mut buf)?;
 /// assert_eq!(buf, [0xaa, 0x09]);
-/// # Ok::<(), skynet_cluster::luaseri::PackError>(())
+/// # Ok::<(), skynet_luaseri::PackError>(())
 /// ```
 ///
 /// # Errors
