@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // The sproto vectors belong to sproto-rt; the captured gate session to the root tests.
+    let vectors = root.join("sproto-rt/tests/vectors");
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let schemas_dir = vectors.join("sproto/schemas");
     println!("cargo:rerun-if-changed={}", schemas_dir.display());
@@ -30,7 +32,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let module = file.trim_end_matches(".sproto").to_string();
         inputs.push((module, file, std::fs::read_to_string(path)?));
     }
-    let gate = vectors.join("gate/example_session.json");
+    let gate = root.join("tests/vectors/gate/example_session.json");
     println!("cargo:rerun-if-changed={}", gate.display());
     let session: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&gate)?)?;
     for side in ["c2s", "s2c"] {

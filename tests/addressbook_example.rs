@@ -48,7 +48,7 @@ fn schema_is_the_readme_schema() {
 fn value_encodes_as_the_reference() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/vectors/sproto/messages.json"
+        "/sproto-rt/tests/vectors/sproto/messages.json"
     ))
     .expect("vectors");
     let mut de = serde_json::Deserializer::from_str(&text);

@@ -1,6 +1,6 @@
 //! `#[service]` end to end: a `SimpleDb` trait served by a Rust node and called
 //! through the generated stub; and the interop proof — the reference's recorded frames
-//! of a Lua caller (`tests/vectors/cluster`) replayed into the Rust server give the
+//! of a Lua caller (`cluster/tests/vectors/cluster`) replayed into the Rust server give the
 //! reference's reply bytes, and the Rust stub writes the Lua caller's request bytes.
 
 use std::collections::HashMap;
@@ -190,7 +190,7 @@ fn recorded() -> Vec<(String, Vec<u8>, Vec<u8>)> {
     .iter()
     .map(|id| {
         let path = format!(
-            "{}/tests/vectors/cluster/{id}.json",
+            "{}/cluster/tests/vectors/cluster/{id}.json",
             env!("CARGO_MANIFEST_DIR")
         );
         let v: serde_json::Value =

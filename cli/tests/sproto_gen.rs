@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 const BIN: &str = env!("CARGO_BIN_EXE_sproto");
 const SCHEMAS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../tests/vectors/sproto/schemas"
+    "/../sproto-rt/tests/vectors/sproto/schemas"
 );
 
 fn sproto(args: &[&str]) -> Output {

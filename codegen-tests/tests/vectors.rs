@@ -9,10 +9,18 @@ use serde_json::Value as Json;
 use sproto_codegen_tests::{codec_of, SCHEMAS};
 use sproto_rt::{DecodeErrorKind, FieldProblem, Sproto};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
+/// The sproto vectors (owned by sproto-rt).
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sproto-rt/tests/vectors");
+/// The captured gate session (owned by the root package's tests).
+const ROOT_VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
 
 fn load(name: &str) -> Json {
-    let path = format!("{VECTORS}/{name}");
+    let dir = if name.starts_with("gate/") {
+        ROOT_VECTORS
+    } else {
+        VECTORS
+    };
+    let path = format!("{dir}/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut de = serde_json::Deserializer::from_str(&text);
     de.disable_recursion_limit();

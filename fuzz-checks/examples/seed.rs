@@ -1,5 +1,5 @@
-//! Writes the seed corpora `fuzz/seeds/<target>/` from the golden vectors of
-//! `tests/vectors` (and a few synthesized inputs where the vectors have none):
+//! Writes the seed corpora `fuzz/seeds/<target>/` from the
+//! golden vectors (`*/tests/vectors`, and a few synthesized inputs where the vectors have none):
 //!
 //! ```text
 //! cargo run -p fuzz-checks --example seed
@@ -28,7 +28,14 @@ fn root() -> PathBuf {
 }
 
 fn json(rel: &str) -> Value {
-    let path = root().join("tests/vectors").join(rel);
+    // Each vector set lives with the crate that owns it; the gate session with the root tests.
+    let owner = match rel.split('/').next() {
+        Some("sproto") => "sproto-rt/tests/vectors",
+        Some("cluster") => "cluster/tests/vectors",
+        Some("luaseri") => "luaseri/tests/vectors",
+        _ => "tests/vectors",
+    };
+    let path = root().join(owner).join(rel);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // Some vectors nest deeper than serde_json's default limit (main runs on a big stack).
     let mut de = serde_json::Deserializer::from_str(&text);

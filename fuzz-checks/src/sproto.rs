@@ -5,43 +5,43 @@ use std::sync::OnceLock;
 use sproto_rt::{EncodeErrorKind, Sproto, Struct, TypeId, Value};
 
 /// Vector schemas the dynamic decoder is fuzzed against (the files of
-/// `tests/vectors/sproto/schemas/`).
+/// `sproto-rt/tests/vectors/sproto/schemas/`).
 pub(crate) const SCHEMAS: &[(&str, &str)] = &[
     (
         "addressbook.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/addressbook.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/addressbook.sproto"),
     ),
     (
         "builtins.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/builtins.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/builtins.sproto"),
     ),
     (
         "decimals.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/decimals.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/decimals.sproto"),
     ),
     (
         "maps.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/maps.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/maps.sproto"),
     ),
     (
         "nested.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/nested.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/nested.sproto"),
     ),
     (
         "recursive.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/recursive.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/recursive.sproto"),
     ),
     (
         "tags_sparse.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/tags_sparse.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/tags_sparse.sproto"),
     ),
     (
         "wire_examples.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/wire_examples.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/wire_examples.sproto"),
     ),
     (
         "accepted_oddities.sproto",
-        include_str!("../../tests/vectors/sproto/schemas/accepted_oddities.sproto"),
+        include_str!("../../sproto-rt/tests/vectors/sproto/schemas/accepted_oddities.sproto"),
     ),
 ];
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 const SCHEMAS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../tests/vectors/sproto/schemas"
+    "/../sproto-rt/tests/vectors/sproto/schemas"
 );
 const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots");
 

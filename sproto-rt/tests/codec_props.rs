@@ -4,10 +4,7 @@
 use proptest::prelude::*;
 use sproto_rt::{json, pack, unpack, FieldType, Sproto, Struct, Value};
 
-const SCHEMAS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/vectors/sproto/schemas"
-);
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sproto/schemas");
 
 /// Every loadable vector schema.
 fn schemas() -> Vec<Sproto> {

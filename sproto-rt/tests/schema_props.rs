@@ -4,10 +4,7 @@
 use proptest::prelude::*;
 use sproto_rt::Sproto;
 
-const SCHEMAS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/vectors/sproto/schemas"
-);
+const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sproto/schemas");
 
 fn schema_texts() -> Vec<String> {
     let mut names: Vec<_> = std::fs::read_dir(SCHEMAS)

@@ -1,5 +1,5 @@
 //! Conformance of schema text, bundles and dumps against the reference's vectors
-//! (`tests/vectors/sproto/bundles.json`, `invalid_schemas.json`). Every failing vector
+//! (`sproto-rt/tests/vectors/sproto/bundles.json`, `invalid_schemas.json`). Every failing vector
 //! id is reported, not just the first.
 
 mod common;

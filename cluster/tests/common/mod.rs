@@ -1,5 +1,5 @@
 //! Shared helpers of the cluster tests: the recorded exchanges of
-//! `tests/vectors/cluster`, hex, and loopback helpers.
+//! `cluster/tests/vectors/cluster`, hex, and loopback helpers.
 #![allow(dead_code)]
 
 pub mod replay;
@@ -13,7 +13,7 @@ use serde_json::Value;
 pub const TEST_LIMIT: Duration = Duration::from_secs(60);
 
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/cluster")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/cluster")
 }
 
 pub fn hex(s: &str) -> Vec<u8> {

@@ -277,10 +277,7 @@ mod tests {
 
     #[test]
     fn every_vector_schema_parses_the_same_with_docs() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/vectors/sproto/schemas"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sproto/schemas");
         let mut n = 0;
         for entry in std::fs::read_dir(dir).expect("schemas") {
             let path = entry.expect("entry").path();

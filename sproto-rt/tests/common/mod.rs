@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// The reference vectors of sproto, copied into the repository.
-pub const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/sproto");
+pub const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/sproto");
 
 /// Loads a vector file (the depth-limit vectors nest deeper than serde_json's
 /// default recursion limit).
