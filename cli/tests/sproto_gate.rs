@@ -3,22 +3,18 @@
 //! the schemas of the captured session's vectors) over TCP and WebSocket, and a
 //! server that never answers.
 
-#[path = "../../src/gate_proto.rs"]
-#[allow(dead_code)] // the S2c trait: only its client stub is used
-mod gate_proto;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gate_proto::{
-    C2s, C2sServer, GetRequest, GetResponse, HandshakeResponse, S2cClient, SetRequest,
-};
 use sproto_rt::gate::ProtocolError;
 use sproto_rt::net::{Config, Peer, Server};
 use sproto_rt::rpc::{Handler, Request};
+use sproto_skynet::gate_proto::{
+    C2s, C2sServer, GetRequest, GetResponse, HandshakeResponse, S2cClient, SetRequest,
+};
 use tokio::net::TcpListener;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sproto");

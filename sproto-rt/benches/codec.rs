@@ -51,7 +51,7 @@ mod pb {
 
 /// The same AddressBook as `#[derive(Sproto)]` types: the `addressbook` example's.
 #[allow(dead_code)]
-#[path = "../../examples/addressbook.rs"]
+#[path = "../examples/addressbook.rs"]
 mod derived;
 
 fn phone(number: &str, ty: i64) -> Value {

@@ -1,4 +1,4 @@
-//! `examples/addressbook.rs` prints what the reference produces: its derived schema is
+//! `sproto-rt/examples/addressbook.rs` prints what the reference produces: its derived schema is
 //! the sproto README's, byte for byte, and its value encodes and packs to the
 //! reference's bytes for the README's Alice and Bob (`messages.json`,
 //! `addressbook/AddressList/readme_list`: same layout as the README's `AddressBook`).
@@ -48,7 +48,7 @@ fn schema_is_the_readme_schema() {
 fn value_encodes_as_the_reference() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/sproto-rt/tests/vectors/sproto/messages.json"
+        "/tests/vectors/sproto/messages.json"
     ))
     .expect("vectors");
     let mut de = serde_json::Deserializer::from_str(&text);

@@ -3,7 +3,7 @@
 //! parser makes from the README's `.sproto` text. The `…Ref<'a>` twins decode without
 //! copying: their strings point into the input.
 //!
-//! Run: `cargo run --example addressbook`
+//! Run: `cargo run -p sproto-rt --example addressbook`
 
 use sproto_rt::{DecodeError, Message, MessageRef, Sproto};
 
