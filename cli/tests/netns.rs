@@ -716,6 +716,9 @@ mod driver {
     }
 }
 
+// The user-space switch needs packet sockets, which std does not offer: the only
+// `unsafe` outside sproto-rt's `unchecked` module, in a test, with its SAFETY note.
+#[allow(unsafe_code)]
 mod hub {
     //! A user-space Ethernet switch with netem's delay, jitter and loss, for kernels
     //! without netem: one packet socket per port (`PACKET_VNET_HDR`, so offloaded

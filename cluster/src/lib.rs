@@ -67,6 +67,7 @@
 //!   (skynet appends it to that message).
 //! * an absent node fails at once ([`CallError::UnknownNode`]; skynet waits for it
 //!   unless `__nowaiting`).
+#![warn(missing_docs)]
 
 pub mod address;
 pub mod config;

@@ -17,9 +17,8 @@
 //!     assert!(fuzz_checks::target(name).is_some());
 //! }
 //! ```
-
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod cluster;
 mod derived;

@@ -207,12 +207,12 @@ fn instruction_count_mode() -> bool {
     true
 }
 
-criterion_group!(luaseri, benches);
+criterion_group!(all, benches);
 
 fn main() {
     if instruction_count_mode() {
         return;
     }
-    luaseri();
+    all();
     Criterion::default().configure_from_args().final_summary();
 }

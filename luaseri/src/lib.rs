@@ -65,6 +65,7 @@
 //!
 //! With the feature `json`, the module `luaseri::json` converts Lua values to and from the JSON
 //! convention of the golden vectors (used by the `skynet-cluster` CLI).
+#![warn(missing_docs)]
 
 mod de;
 mod error;

@@ -159,9 +159,8 @@
 //! [`runtime_crate`](Config::runtime_crate), [`disable_comments`](Config::disable_comments),
 //! plus [`protocol_trait_name`](Config::protocol_trait_name) and
 //! [`protocols`](Config::protocols).
-
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod config;
 mod emit;

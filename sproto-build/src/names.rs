@@ -255,7 +255,7 @@ mod tests {
     }
 
     fn place(case: Case, names: &[&str], reserved: &[&str]) -> Vec<String> {
-        let wanted: Vec<Wanted> = names.iter().map(|name| Wanted { name, case }).collect();
+        let wanted: Vec<Wanted<'_>> = names.iter().map(|name| Wanted { name, case }).collect();
         Scope::with_reserved(reserved).place(&wanted)
     }
 

@@ -328,7 +328,7 @@ impl Ctx<'_> {
             .get(&self.module_of[id])
             .map(|m| m.path.clone())
             .unwrap_or_default();
-        let wanted: Vec<Wanted> = t
+        let wanted: Vec<Wanted<'_>> = t
             .fields
             .iter()
             .map(|f| Wanted {
@@ -533,7 +533,7 @@ impl Ctx<'_> {
                 ident
             }
         };
-        let wanted: Vec<Wanted> = protocols
+        let wanted: Vec<Wanted<'_>> = protocols
             .iter()
             .map(|p| Wanted {
                 name: &p.name,

@@ -15,6 +15,7 @@
 //!     kind: i64,
 //! }
 //! ```
+#![warn(missing_docs)]
 
 mod internals;
 mod message;

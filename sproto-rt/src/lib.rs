@@ -23,10 +23,7 @@
 //! let bundle = sp.to_bundle();
 //! assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
 //! ```
-
-#![deny(unsafe_code)]
 #![warn(missing_docs)]
-#![warn(clippy::or_fun_call)]
 
 pub mod bundle;
 pub mod codec;

@@ -159,7 +159,7 @@ impl<'a> LuaParser<'a> {
         if ident.is_empty() {
             let found = self
                 .peek()
-                .map_or("end of file".into(), |c| format!("{c:?}"));
+                .map_or_else(|| "end of file".into(), |c| format!("{c:?}"));
             return Err(self.error(format!("expected a node name, found {found}")));
         }
         Ok(ident)
