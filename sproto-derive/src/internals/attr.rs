@@ -1,8 +1,8 @@
 //! Parsing `#[sproto(...)]` attributes on the container and on fields. Only syntax
 //! and single-attribute checks live here; cross-field rules are in `ast.rs`.
 
-use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Path};
+use syn::meta::ParseNestedMeta;
+use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Path};
 
 use super::ctxt::Ctxt;
 
@@ -32,82 +32,79 @@ pub struct Field {
 const CONTAINER_KEYS: &str = "`name = \"TypeName\"` or `crate = \"path\"`";
 const FIELD_KEYS: &str = "`tag = N`, `rename = \"name\"`, `skip`, `decimal = N`, `key = \"field\"` or `entry = EntryType`";
 
-fn sproto_metas(cx: &Ctxt, attrs: &[syn::Attribute]) -> Vec<Meta> {
-    let mut out = Vec::new();
-    for attr in attrs {
-        if !attr.path().is_ident("sproto") {
-            continue;
-        }
-        match attr
-            .parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated)
-        {
-            Ok(list) => out.extend(list),
-            Err(e) => cx.syn_error(syn::Error::new(
-                e.span(),
-                format!(
-                    "malformed sproto attribute: {e}; expected #[sproto(...)] with {FIELD_KEYS}"
-                ),
-            )),
+/// Runs `each` on every item of every `#[sproto(...)]` attribute, with syn's
+/// `parse_nested_meta` (the idiom of all our macros). A value error is reported and
+/// parsing goes on; a syntax error ends that attribute.
+fn each_sproto_item(
+    cx: &Ctxt,
+    attrs: &[syn::Attribute],
+    mut each: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("sproto")) {
+        if let Err(e) = attr.parse_nested_meta(|meta| each(&meta)) {
+            cx.syn_error(e);
         }
     }
-    out
 }
 
-fn lit_str(cx: &Ctxt, meta: &Meta, what: &str) -> Option<LitStr> {
-    match meta {
-        Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) => Some(s.clone()),
-            other => {
-                cx.error_spanned_by(
-                    other,
-                    format!("`{what}` takes a string, e.g. {what} = \"...\""),
-                );
-                None
-            }
-        },
-        _ => {
+/// The `= value` of `key = value` as an expression; a missing `=` is a clear error.
+fn value_expr(
+    meta: &ParseNestedMeta<'_>,
+    what: &str,
+    kind: &str,
+    example: &str,
+) -> syn::Result<Expr> {
+    if !meta.input.peek(syn::Token![=]) {
+        return Err(meta.error(format!("`{what}` takes {kind}, e.g. {what} = {example}")));
+    }
+    meta.value()?.parse()
+}
+
+fn lit_str(cx: &Ctxt, meta: &ParseNestedMeta<'_>, what: &str) -> syn::Result<Option<LitStr>> {
+    match value_expr(meta, what, "a string", "\"...\"")? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(Some(s)),
+        other => {
             cx.error_spanned_by(
-                meta,
+                other,
                 format!("`{what}` takes a string, e.g. {what} = \"...\""),
             );
-            None
+            Ok(None)
         }
     }
 }
 
 /// A number that must fit an inline slot (0..=32766), like tags and precisions.
-fn slot_number(cx: &Ctxt, meta: &Meta, what: &str) -> Option<(u16, LitInt)> {
-    let Meta::NameValue(nv) = meta else {
-        cx.error_spanned_by(meta, format!("`{what}` takes a number, e.g. {what} = 1"));
-        return None;
-    };
-    let Expr::Lit(ExprLit {
-        lit: Lit::Int(i), ..
-    }) = &nv.value
-    else {
-        cx.error_spanned_by(
-            &nv.value,
-            format!("`{what}` takes a number, e.g. {what} = 1"),
-        );
-        return None;
+fn slot_number(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    what: &str,
+) -> syn::Result<Option<(u16, LitInt)>> {
+    let i = match value_expr(meta, what, "a number", "1")? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i,
+        other => {
+            cx.error_spanned_by(other, format!("`{what}` takes a number, e.g. {what} = 1"));
+            return Ok(None);
+        }
     };
     match i.base10_parse::<u64>() {
-        Ok(n) if n <= 32766 => Some((n as u16, i.clone())),
+        Ok(n) if n <= 32766 => Ok(Some((n as u16, i))),
         _ => {
             cx.error_spanned_by(
-                i,
+                &i,
                 format!("{what} {i} is too large: sproto {what}s go from 0 to 32766"),
             );
-            None
+            Ok(None)
         }
     }
 }
 
-fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, value: Option<T>, meta: &Meta, what: &str) {
+fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, value: Option<T>, key: &Path, what: &str) {
     if slot.is_some() {
-        cx.error_spanned_by(meta, format!("duplicate sproto attribute `{what}`"));
+        cx.error_spanned_by(key, format!("duplicate sproto attribute `{what}`"));
     } else {
         *slot = value;
     }
@@ -116,10 +113,10 @@ fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, value: Option<T>, meta: &Meta, w
 impl Container {
     pub fn from_ast(cx: &Ctxt, input: &syn::DeriveInput) -> Self {
         let mut out = Container::default();
-        for meta in sproto_metas(cx, &input.attrs) {
-            let path = meta.path();
+        each_sproto_item(cx, &input.attrs, |meta| {
+            let path = &meta.path;
             if path.is_ident("name") {
-                let v = lit_str(cx, &meta, "name");
+                let v = lit_str(cx, meta, "name")?;
                 if let Some(s) = &v {
                     let ok = !s.value().is_empty()
                         && s.value().split('.').all(|w| {
@@ -132,9 +129,9 @@ impl Container {
                         cx.error_spanned_by(s, "a sproto type name is words separated by dots, e.g. \"Person.PhoneNumber\"");
                     }
                 }
-                set_once(cx, &mut out.name, v, &meta, "name");
+                set_once(cx, &mut out.name, v, path, "name");
             } else if path.is_ident("crate") {
-                let v = lit_str(cx, &meta, "crate").and_then(|s| match s.parse::<Path>() {
+                let v = lit_str(cx, meta, "crate")?.and_then(|s| match s.parse::<Path>() {
                     Ok(p) => Some(p),
                     Err(_) => {
                         cx.error_spanned_by(
@@ -144,17 +141,15 @@ impl Container {
                         None
                     }
                 });
-                set_once(cx, &mut out.krate, v, &meta, "crate");
+                set_once(cx, &mut out.krate, v, path, "crate");
             } else {
-                cx.error_spanned_by(
-                    path,
-                    format!(
-                        "unknown sproto attribute `{}` on a type; expected {CONTAINER_KEYS}",
-                        path_text(path)
-                    ),
-                );
+                return Err(meta.error(format!(
+                    "unknown sproto attribute `{}` on a type; expected {CONTAINER_KEYS}",
+                    path_text(path)
+                )));
             }
-        }
+            Ok(())
+        });
         out
     }
 }
@@ -170,14 +165,14 @@ fn path_text(p: &Path) -> String {
 impl Field {
     pub fn from_ast(cx: &Ctxt, field: &syn::Field) -> Self {
         let mut out = Field::default();
-        for meta in sproto_metas(cx, &field.attrs) {
-            let path = meta.path().clone();
+        each_sproto_item(cx, &field.attrs, |meta| {
+            let path = &meta.path;
             if path.is_ident("tag") {
                 out.tag_written = true;
-                let v = slot_number(cx, &meta, "tag");
-                set_once(cx, &mut out.tag, v, &meta, "tag");
+                let v = slot_number(cx, meta, "tag")?;
+                set_once(cx, &mut out.tag, v, path, "tag");
             } else if path.is_ident("rename") {
-                let v = lit_str(cx, &meta, "rename");
+                let v = lit_str(cx, meta, "rename")?;
                 if let Some(s) = &v {
                     let mut c = s.value().chars().collect::<Vec<_>>().into_iter();
                     let ok = c
@@ -188,50 +183,38 @@ impl Field {
                         cx.error_spanned_by(s, "a sproto field name is a word: letters, digits and '_', not starting with a digit");
                     }
                 }
-                set_once(cx, &mut out.rename, v, &meta, "rename");
+                set_once(cx, &mut out.rename, v, path, "rename");
             } else if path.is_ident("skip") {
-                if !matches!(meta, Meta::Path(_)) {
-                    cx.error_spanned_by(&meta, "`skip` takes no value: write #[sproto(skip)]");
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    return Err(meta.error("`skip` takes no value: write #[sproto(skip)]"));
                 }
-                set_once(cx, &mut out.skip, Some(path), &meta, "skip");
+                set_once(cx, &mut out.skip, Some(path.clone()), path, "skip");
             } else if path.is_ident("decimal") {
-                let v = slot_number(cx, &meta, "decimal");
-                set_once(cx, &mut out.decimal, v, &meta, "decimal");
+                let v = slot_number(cx, meta, "decimal")?;
+                set_once(cx, &mut out.decimal, v, path, "decimal");
             } else if path.is_ident("key") {
-                let v = lit_str(cx, &meta, "key");
-                set_once(cx, &mut out.key, v, &meta, "key");
+                let v = lit_str(cx, meta, "key")?;
+                set_once(cx, &mut out.key, v, path, "key");
             } else if path.is_ident("entry") {
-                let v = match &meta {
-                    Meta::NameValue(nv) => match &nv.value {
-                        Expr::Path(p) => Some(p.path.clone()),
-                        Expr::Lit(ExprLit {
-                            lit: Lit::Str(s), ..
-                        }) => s.parse::<Path>().ok(),
-                        other => {
-                            cx.error_spanned_by(
-                                other,
-                                "`entry` takes a type, e.g. entry = KeyValue",
-                            );
-                            None
-                        }
-                    },
-                    _ => {
-                        cx.error_spanned_by(&meta, "`entry` takes a type, e.g. entry = KeyValue");
+                let v = match value_expr(meta, "entry", "a type", "KeyValue")? {
+                    Expr::Path(p) => Some(p.path),
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) => s.parse::<Path>().ok(),
+                    other => {
+                        cx.error_spanned_by(other, "`entry` takes a type, e.g. entry = KeyValue");
                         None
                     }
                 };
-                set_once(cx, &mut out.entry, v, &meta, "entry");
+                set_once(cx, &mut out.entry, v, path, "entry");
             } else {
-                cx.error_spanned_by(
-                    &path,
-                    format!(
-                        "unknown sproto attribute `{}`; expected {FIELD_KEYS}",
-                        path_text(&path)
-                    ),
-                );
+                return Err(meta.error(format!(
+                    "unknown sproto attribute `{}`; expected {FIELD_KEYS}",
+                    path_text(path)
+                )));
             }
-        }
-        let _ = field.span();
+            Ok(())
+        });
         out
     }
 }

@@ -57,13 +57,9 @@ pub fn encode(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
     }
 }
 
-/// The statements that read the field into a local (its default when absent), an
-/// unused slot (kept for the tuple's shape), and the struct field initializer.
-pub fn decode(
-    krate: &Path,
-    f: &FieldModel<'_>,
-    i: usize,
-) -> (TokenStream, TokenStream, TokenStream) {
+/// The statements that read the field into a local (its default when absent), and the
+/// struct field initializer.
+pub fn decode(krate: &Path, f: &FieldModel<'_>, i: usize) -> (TokenStream, TokenStream) {
     let (ident, ty, tag, name) = (f.ident, f.ty, u32::from(f.tag), &f.name);
     let local = format_ident!("__sproto_field_{}", i);
     let read = match &f.kind {
@@ -137,9 +133,8 @@ pub fn decode(
             _ => #absent,
         };
     };
-    let arm = quote!();
     let build = quote! { #ident: #local };
-    (decl, arm, build)
+    (decl, build)
 }
 
 /// The `FieldDesc` expression describing the field.

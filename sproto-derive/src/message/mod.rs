@@ -17,20 +17,12 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     let type_name = &c.type_name;
     let max_slots = c.max_slots();
     let encode = c.fields.iter().map(|f| fields::encode(krate, f));
-    let (decl, arms, build): (Vec<_>, Vec<_>, Vec<_>) = c
+    let (decl, build): (Vec<_>, Vec<_>) = c
         .fields
         .iter()
         .enumerate()
         .map(|(i, f)| fields::decode(krate, f, i))
-        .fold(
-            (Vec::new(), Vec::new(), Vec::new()),
-            |mut acc, (d, a, b)| {
-                acc.0.push(d);
-                acc.1.push(a);
-                acc.2.push(b);
-                acc
-            },
-        );
+        .unzip();
     let skipped = c
         .skipped
         .iter()
@@ -67,10 +59,20 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
         _ => quote!(),
     };
-    let _ = &arms;
+    // A struct without fields reads no field, so the generated fns leave their
+    // encoder, depth and builder arguments unused.
+    let no_fields = if decl.is_empty() {
+        quote!(#[allow(unused_variables)])
+    } else {
+        quote!()
+    };
+    let builder = if decl.is_empty() {
+        quote!(_)
+    } else {
+        quote!(b)
+    };
     let loop_fields = if decl.is_empty() {
         quote! {
-            let _ = depth;
             while reader.next_field()?.is_some() {}
         }
     } else {
@@ -92,14 +94,15 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     };
     let encode_fields = quote! {
         #[inline]
+        #no_fields
         fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
-            let _ = &st;
             #(#encode)*
         }
     };
     let decode_reader = |lt: TokenStream| {
         quote! {
             #[inline]
+            #no_fields
             fn decode_reader(
                 reader: #krate::derive::StructReader<#lt>,
                 depth: usize,
@@ -112,8 +115,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     };
     let describe_fn = quote! {
         fn describe(b: &mut #krate::derive::SchemaBuilder) {
-            b.add_type(#type_name, |b| {
-                let _ = &b;
+            b.add_type(#type_name, |#builder| {
                 ::std::vec![#(#describe),*]
             });
         }

@@ -132,28 +132,37 @@ fn client_method(krate: &TokenStream, m: &Method) -> TokenStream {
             }
         };
     }
+    let call = quote!(
+        self.node
+            .call(&self.remote, self.address.clone(), payload)
+            .await?
+    );
+    // A command declared without results ignores whatever the service returns (as a
+    // Lua caller that discards `skynet.call`'s results).
     let (ret, decode) = match &m.returns {
         Returns::Nothing => (
             quote!(()),
             quote!({
-                let _ = reply;
+                #call;
                 ::core::result::Result::Ok(())
             }),
         ),
-        Returns::One(ty) => (
-            quote!(#ty),
-            quote_spanned!(ty.span()=> #krate::__private::response_one::<#ty>(&reply)),
-        ),
+        Returns::One(ty) => {
+            let read = quote_spanned!(ty.span()=> #krate::__private::response_one::<#ty>(&reply));
+            (quote!(#ty), quote!({ let reply = #call; #read }))
+        }
         Returns::Many(tys) => (
             quote!((#(#tys,)*)),
-            quote!(#krate::__private::response_many::<(#(#tys,)*)>(&reply)),
+            quote!({
+                let reply = #call;
+                #krate::__private::response_many::<(#(#tys,)*)>(&reply)
+            }),
         ),
     };
     quote! {
         #[doc = #doc]
         pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::CallError> {
             let payload = #payload;
-            let reply = self.node.call(&self.remote, self.address.clone(), payload).await?;
             #decode
         }
     }
