@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::frame::is_multipart_request;
+use crate::frame::consumes_session;
 
 /// The highest session a sender uses (`i32::MAX`); the next one is 1.
 pub const MAX_SESSION: u32 = i32::MAX as u32;
@@ -85,10 +85,10 @@ impl SessionCounter {
     /// The session a message gets: 0 without consuming for a push that fits one
     /// frame, else [`consume`](Self::consume).
     pub fn next_for(&mut self, push: bool, payload_len: usize) -> u32 {
-        if push && !is_multipart_request(payload_len) {
-            0
-        } else {
+        if consumes_session(push, payload_len) {
             self.consume()
+        } else {
+            0
         }
     }
 }
@@ -135,10 +135,10 @@ impl AtomicSessionCounter {
     /// As [`SessionCounter::next_for`].
     #[inline]
     pub fn next_for(&self, push: bool, payload_len: usize) -> u32 {
-        if push && !is_multipart_request(payload_len) {
-            0
-        } else {
+        if consumes_session(push, payload_len) {
             self.consume()
+        } else {
+            0
         }
     }
 }

@@ -31,8 +31,9 @@ mod split;
 pub use request::{ty, RequestFrame, WireAddress};
 pub use response::{rty, ResponseFrame};
 pub use split::{
-    encode_error, encode_request, encode_response, encode_trace, encoded_request_len,
-    encoded_response_len, is_multipart_request, is_multipart_response, MAX_ERROR_TEXT,
+    check_request, consumes_session, encode_error, encode_request, encode_response, encode_trace,
+    encoded_request_len, encoded_response_len, is_multipart_request, is_multipart_response,
+    MAX_ERROR_TEXT,
 };
 
 use bytes::{Buf, BytesMut};

@@ -196,7 +196,8 @@ impl RequestFrame {
     /// # Errors
     ///
     /// [`FrameError::NameLength`] for a name outside 1..=255 bytes,
-    /// [`FrameError::FrameTooLong`] for a body over 65535 bytes.
+    /// [`FrameError::FrameTooLong`] for a body over 65535 bytes
+    /// ([`FrameError::TraceTooLong`] for a trace frame, as [`encode_trace`](super::encode_trace)).
     pub fn encode<B: BufMut>(&self, out: &mut B) -> Result<(), FrameError> {
         match self {
             RequestFrame::Request {
@@ -215,14 +216,7 @@ impl RequestFrame {
                 data,
                 last,
             } => put_part(out, *session, data, *last),
-            RequestFrame::Trace { tag } => {
-                let body = 1 + tag.len();
-                check_body(body)?;
-                put_len(out, body);
-                out.put_u8(ty::TRACE);
-                out.put_slice(tag);
-                Ok(())
-            }
+            RequestFrame::Trace { tag } => super::encode_trace(out, tag),
         }
     }
 

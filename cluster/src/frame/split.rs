@@ -21,6 +21,50 @@ pub fn is_multipart_request(len: usize) -> bool {
     len >= PART_SIZE
 }
 
+/// The push-session rule, in one place: every request consumes a session; a push
+/// only when it goes in parts — a single-frame push carries session 0 on the wire
+/// (as the reference's sender writes it) and consumes none.
+///
+/// ```
+/// use skynet_cluster::frame::consumes_session;
+///
+/// assert!(consumes_session(false, 10)); // a call
+/// assert!(!consumes_session(true, 10)); // a one-frame push: session 0
+/// assert!(consumes_session(true, 32768)); // a multi-part push
+/// ```
+#[inline]
+pub fn consumes_session(push: bool, payload_len: usize) -> bool {
+    !push || is_multipart_request(payload_len)
+}
+
+/// What can make [`encode_request`] (with its trace frame, if any) fail regardless
+/// of the address: a payload the 32-bit size field cannot announce, a trace tag over
+/// one frame. Callers that must not consume a session for a request that cannot be
+/// written check this first.
+///
+/// # Errors
+///
+/// [`FrameError::PayloadTooLarge`], [`FrameError::TraceTooLong`].
+///
+/// ```
+/// use skynet_cluster::{frame::check_request, FrameError};
+///
+/// assert!(check_request(100, Some(b"trace-1")).is_ok());
+/// assert!(matches!(
+///     check_request(100, Some(&[b't'; 65535])),
+///     Err(FrameError::TraceTooLong(65535))
+/// ));
+/// ```
+pub fn check_request(payload_len: usize, trace: Option<&[u8]>) -> Result<(), FrameError> {
+    if u32::try_from(payload_len).is_err() {
+        return Err(FrameError::PayloadTooLarge(payload_len));
+    }
+    if let Some(tag) = trace {
+        check_body(1 + tag.len()).map_err(|_| FrameError::TraceTooLong(tag.len()))?;
+    }
+    Ok(())
+}
+
 /// `true` when a response payload of `len` bytes is sent in parts (`len > 32768`).
 #[inline]
 pub fn is_multipart_response(len: usize) -> bool {
@@ -93,8 +137,14 @@ pub fn encode_request<B: BufMut>(
     if let AddrRef::Name(n) = address {
         super::request::check_name(n)?;
     }
+    check_request(payload.len(), None)?;
     if !is_multipart_request(payload.len()) {
-        return put_single(out, address, if push { 0 } else { session }, payload);
+        let session = if consumes_session(push, payload.len()) {
+            session
+        } else {
+            0
+        };
+        return put_single(out, address, session, payload);
     }
     let total =
         u32::try_from(payload.len()).map_err(|_| FrameError::PayloadTooLarge(payload.len()))?;
@@ -168,9 +218,8 @@ pub fn encode_error<B: BufMut>(out: &mut B, session: u32, text: &[u8]) {
 ///
 /// [`FrameError::TraceTooLong`] for a tag over 65534 bytes.
 pub fn encode_trace<B: BufMut>(out: &mut B, tag: &[u8]) -> Result<(), FrameError> {
-    let body = 1 + tag.len();
-    check_body(body).map_err(|_| FrameError::TraceTooLong(tag.len()))?;
-    put_len(out, body);
+    check_request(0, Some(tag))?;
+    put_len(out, 1 + tag.len());
     out.put_u8(ty::TRACE);
     out.put_slice(tag);
     Ok(())

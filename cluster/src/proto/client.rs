@@ -14,7 +14,7 @@ use super::backoff::Backoff;
 use crate::address::AddrRef;
 use crate::error::{CallError, FrameError};
 use crate::frame::{
-    encode_request, encode_trace, encoded_request_len, take_frame, ResponseFrame, MAX_BODY,
+    check_request, encode_request, encode_trace, encoded_request_len, take_frame, ResponseFrame,
 };
 use crate::reassembly::{Limits, Outcome, ResponseAssembler, ResponseEvent};
 use crate::session::SessionCounter;
@@ -139,7 +139,7 @@ impl NodeLink {
     ///
     /// [`CallError::Frame`] for a payload over 4 GiB or a trace tag over one frame.
     pub fn begin_call(&mut self, payload: &[u8], trace: Option<&[u8]>) -> Result<u32, CallError> {
-        check_request(payload, trace)?;
+        check_request(payload.len(), trace)?;
         Ok(self.sessions.consume())
     }
 
@@ -150,7 +150,7 @@ impl NodeLink {
     ///
     /// As [`begin_call`](Self::begin_call).
     pub fn begin_push(&mut self, payload: &[u8], trace: Option<&[u8]>) -> Result<u32, CallError> {
-        check_request(payload, trace)?;
+        check_request(payload.len(), trace)?;
         Ok(self.sessions.next_for(true, payload.len()))
     }
 
@@ -255,20 +255,6 @@ impl NodeLink {
     }
 }
 
-/// Checks what can fail before anything is written (so a trace frame is never left
-/// without its request).
-fn check_request(payload: &[u8], trace: Option<&[u8]>) -> Result<(), FrameError> {
-    if u32::try_from(payload.len()).is_err() {
-        return Err(FrameError::PayloadTooLarge(payload.len()));
-    }
-    if let Some(t) = trace {
-        if t.len() > MAX_BODY - 1 {
-            return Err(FrameError::TraceTooLong(t.len()));
-        }
-    }
-    Ok(())
-}
-
 /// One request's frames: the trace frame, if any, then the request (split when
 /// large). On failure `out` is left as it was.
 fn write_request(
@@ -279,7 +265,7 @@ fn write_request(
     payload: &[u8],
     trace: Option<&[u8]>,
 ) -> Result<(), FrameError> {
-    check_request(payload, trace)?;
+    check_request(payload.len(), trace)?;
     let start = out.len();
     out.reserve(encoded_request_len(address, payload.len()) + trace.map_or(0, |t| t.len() + 3));
     let r = (|| {
