@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `skynet-cluster bench` against `skynet-cluster serve`, two processes on 127.0.0.1:
 # 1 / 16 / 256 calls in flight x payloads of 10 B / 1 KiB / 64 KiB, one Markdown
-# table row each (see BENCHMARKS.md, section "skynet cluster").
+# table row each (see BENCHMARKS.md, section "skynet cluster"), each with the raw
+# loopback baseline of the same frame bytes measured right after it (`--baseline`).
 #
 #   cluster/benches/loopback.sh [ADDRESS] [SECONDS] [SERVE_THREADS] [BENCH_THREADS] [BENCH_ARGS...]
 #
@@ -23,11 +24,11 @@ SERVE=$!
 trap 'kill "$SERVE" 2>/dev/null || true; rm -f "$OUT"' EXIT
 for _ in $(seq 50); do grep -q listening "$OUT" && break; sleep 0.1; done
 ADDR="$(sed -n 's/^listening on //p' "$OUT")"
-echo "| in flight | payload | calls/s | p50 | p99 | p999 | errors |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| in flight | payload | calls/s | p50 | p99 | p999 | errors | raw echo/s | raw p50 | calls/s vs raw | p50 vs raw |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for c in 1 16 256; do
   for p in 10 1024 65536; do
     "$BIN" bench --cluster "s=$ADDR" s "$ADDRESS" --concurrency "$c" --payload "$p" \
-      --duration "$SECS" --warmup 1 --threads "$BENCH_THREADS" --check --markdown "$@"
+      --duration "$SECS" --warmup 1 --threads "$BENCH_THREADS" --check --markdown --baseline "$@"
   done
 done

@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Args;
+use skynet_cluster::frame::{encode_request, encode_response};
 use skynet_cluster::luaseri::{pack, LuaValue};
 use skynet_cluster::Address;
 use sproto_cli::stats::{Summary, Tally, FAST_FAILURE};
 
+use super::baseline;
 use super::call::describe;
 use super::node_args::{runtime, ClusterArgs};
 
@@ -44,8 +46,15 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
     /// Print one Markdown table row: | concurrency | payload | calls/s | p50 | p99 | p999 | errors |
+    /// (with --baseline also | raw calls/s | raw p50 | calls/s vs raw | p50 vs raw |).
     #[arg(long)]
     markdown: bool,
+    /// Also measure the loopback's physical limit in the same run: the same request
+    /// and reply frame bytes echoed by plain tokio TCP, same calls in flight on one
+    /// connection (1 = ping-pong, more = pipelined), same warm-up and duration. The
+    /// reply is taken to be the request payload (an echo service).
+    #[arg(long)]
+    baseline: bool,
 }
 
 impl BenchArgs {
@@ -117,22 +126,50 @@ impl BenchArgs {
             Ok::<_, String>((all, duration))
         })?;
         let stats = Summary::new(tallies);
+        let baseline = if self.baseline {
+            let exchange = exchange(&address, &payload)?;
+            let server = baseline::spawn_server(&exchange)?;
+            Some(rt.block_on(baseline::run_client(
+                server,
+                &exchange,
+                self.concurrency,
+                warmup,
+                duration,
+            ))?)
+        } else {
+            None
+        };
         let (calls, errors) = (stats.calls(), stats.errors);
         let rate = stats.rate(elapsed);
         let pct = |p: f64| stats.percentile_us(p);
         let mean = stats.mean_us();
         if self.json {
-            let v = serde_json::json!({
+            let mut v = serde_json::json!({
                 "node": self.node, "address": self.address, "concurrency": self.concurrency,
                 "payload": self.payload, "seconds": elapsed.as_secs_f64(), "calls": calls,
                 "errors": errors, "errors_by_kind": stats.errors_by_kind, "calls_per_sec": rate.round(),
                 "mean_us": mean, "p50_us": pct(0.50), "p99_us": pct(0.99), "p999_us": pct(0.999),
                 "max_us": stats.max_us(),
             });
+            if let Some(raw) = &baseline {
+                v["baseline"] = serde_json::json!({
+                    "calls_per_sec": raw.rate(elapsed).round(), "p50_us": raw.percentile_us(0.50),
+                    "p99_us": raw.percentile_us(0.99),
+                    "rate_vs_raw": rate / raw.rate(elapsed), "p50_vs_raw": pct(0.50) / raw.percentile_us(0.50),
+                });
+            }
             println!("{v}");
         } else if self.markdown {
+            let raw = baseline.as_ref().map_or_else(String::new, |raw| {
+                let (raw_rate, raw_p50) = (raw.rate(elapsed), raw.percentile_us(0.50));
+                format!(
+                    " {raw_rate:.0} | {raw_p50:.0} µs | {:.1} % | {:.2}× |",
+                    100.0 * rate / raw_rate,
+                    pct(0.50) / raw_p50
+                )
+            });
             println!(
-                "| {} | {} B | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs | {errors} |",
+                "| {} | {} B | {:.0} | {:.0} µs | {:.0} µs | {:.0} µs | {errors} |{raw}",
                 self.concurrency,
                 self.payload,
                 rate,
@@ -154,6 +191,15 @@ impl BenchArgs {
                 pct(0.99),
                 pct(0.999),
             );
+            if let Some(raw) = &baseline {
+                let (raw_rate, raw_p50) = (raw.rate(elapsed), raw.percentile_us(0.50));
+                println!(
+                    "raw loopback echo of the same frames: {raw_rate:.0} exchanges/s, p50 {raw_p50:.1} µs, p99 {:.1} µs; the node reaches {:.1} % of its rate, p50 {:.2}× its p50",
+                    raw.percentile_us(0.99),
+                    100.0 * rate / raw_rate,
+                    pct(0.50) / raw_p50
+                );
+            }
         }
         if let Some(e) = &stats.first_error {
             eprintln!("errors by kind: {}; first error: {e}", stats.errors_line());
@@ -163,4 +209,14 @@ impl BenchArgs {
         }
         Ok(())
     }
+}
+
+/// The frame bytes of one call to `address` with `payload` and of an echo's reply.
+fn exchange(address: &Address, payload: &[u8]) -> Result<baseline::Exchange, String> {
+    let mut request = Vec::new();
+    encode_request(&mut request, address.as_wire(), 1, false, payload)
+        .map_err(|e| format!("baseline request: {e}"))?;
+    let mut reply = Vec::new();
+    encode_response(&mut reply, 1, payload).map_err(|e| format!("baseline reply: {e}"))?;
+    Ok(baseline::Exchange { request, reply })
 }

@@ -5,6 +5,7 @@
 
 // The subcommands, one module per group; each exposes clap `Args` structs with a
 // `run` method returning `Err(message)` for a failure exit.
+mod baseline;
 mod bench;
 mod call;
 mod luaseri;
