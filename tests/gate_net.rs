@@ -2,7 +2,7 @@
 //! `gate_server` example over TCP and WebSocket, typed stubs both ways, and every
 //! failure the transport promises to handle (peer gone mid-call, garbage, oversize
 //! package, timeout, 10 000 calls in flight on one connection, 500 connections,
-//! a full server).
+//! a full server, one address's share, silent and stalled peers).
 
 #![allow(dead_code)]
 
@@ -596,6 +596,96 @@ async fn a_full_server_refuses_visibly_and_pushes_reach_every_peer() {
     })
     .await
     .expect("in time");
+    server.shutdown();
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot() {
+    let (server, addr) = test_server(Config::default()).await;
+    let server = server.max_connections(100).max_connections_per_address(2);
+    timeout(LIMIT, async {
+        let a = client(addr, Config::default()).await;
+        let b = client(addr, Config::default()).await;
+        a.echo(Blob::default()).await.expect("a");
+        b.echo(Blob::default()).await.expect("b");
+        // A third from the same address is closed at once, though 98 slots are free.
+        let mut third = TcpStream::connect(addr).await.expect("tcp accepts");
+        let mut buf = [0u8; 4];
+        assert_eq!(third.read(&mut buf).await.expect("read"), 0, "refused");
+        assert_eq!(server.refused(), 1);
+        // When one leaves, its address gets the slot back.
+        a.caller().close();
+        a.caller().closed().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while server.connections() > 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "slot not given back"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let c = client(addr, Config::default()).await;
+        c.echo(Blob::default()).await.expect("served again");
+    })
+    .await
+    .expect("in time");
+    server.shutdown();
+}
+
+#[tokio::test]
+async fn silent_and_stalled_peers_are_closed_on_time() {
+    let config = Config::default()
+        .idle_timeout(Some(Duration::from_millis(300)))
+        .frame_timeout(Duration::from_millis(300));
+    let (server, addr) = test_server(config).await;
+    timeout(LIMIT, async {
+        // A peer that says nothing is closed after the idle timeout, not before.
+        let start = tokio::time::Instant::now();
+        let mut silent = TcpStream::connect(addr).await.expect("connect");
+        let mut buf = [0u8; 4];
+        assert_eq!(silent.read(&mut buf).await.expect("read"), 0, "closed");
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300),
+            "closed after {waited:?}"
+        );
+        // A peer that keeps sending one byte of a package at a time is closed by the
+        // frame timeout although bytes keep arriving (each would reset an idle timer).
+        let start = tokio::time::Instant::now();
+        let mut dribbler = TcpStream::connect(addr).await.expect("connect");
+        dribbler.write_all(&[0x01]).await.expect("length byte");
+        let closed = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if dribbler.write_all(&[0x00]).await.is_err() {
+                    return;
+                }
+                match tokio::time::timeout(Duration::from_millis(1), dribbler.read(&mut buf)).await
+                {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    _ => {}
+                }
+            }
+        };
+        closed.await;
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "closed after {waited:?}"
+        );
+        // A client that talks keeps its connection past the idle timeout.
+        let talker = client(addr, Config::default().idle_timeout(None)).await;
+        for _ in 0..6 {
+            talker.echo(Blob::default()).await.expect("served");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // And when it stops, its side sees why the server closed.
+        let reason = talker.caller().closed().await;
+        assert_eq!(reason, CloseReason::Peer);
+    })
+    .await
+    .expect("in time");
+    assert_eq!(server.connections(), 0);
     server.shutdown();
 }
 

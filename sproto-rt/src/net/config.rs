@@ -5,14 +5,21 @@ use std::time::Duration;
 use crate::gate::{PackageLayout, DEFAULT_MAX_PENDING};
 use crate::rpc::ProtocolSet;
 
+/// How long a connection may receive nothing before it is closed, by default.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a package may stay half received, by default.
+pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a gate connection (both sides).
 ///
 /// Every resource a peer could make us hold is bounded here: calls waiting for an
 /// answer (`max_pending`), requests from the peer being handled at once
 /// (`max_in_flight`: the connection stops reading while that many run), and bytes
 /// queued for sending (`write_high_water`: senders wait, and so, in turn, does the
-/// reading of requests, when the peer does not read). A package is at most 65 535
-/// bytes, so the read side holds at most one partial frame.
+/// reading of requests, when the peer does not read), and time: a peer that sends
+/// nothing for `idle_timeout`, or leaves a package half sent for `frame_timeout`, is
+/// closed. A package is at most 65 535 bytes, so the read side holds at most one
+/// partial frame.
 ///
 /// ```
 /// use std::time::Duration;
@@ -28,6 +35,8 @@ pub struct Config {
     pub(crate) max_pending: usize,
     pub(crate) max_in_flight: usize,
     pub(crate) write_high_water: usize,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) frame_timeout: Duration,
 }
 
 impl Default for Config {
@@ -38,6 +47,8 @@ impl Default for Config {
             max_pending: DEFAULT_MAX_PENDING,
             max_in_flight: 256,
             write_high_water: 1 << 20,
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            frame_timeout: DEFAULT_FRAME_TIMEOUT,
         }
     }
 }
@@ -77,6 +88,25 @@ impl Config {
     /// Bytes queued for sending before senders wait (default 1 MiB).
     pub fn write_high_water(mut self, bytes: usize) -> Self {
         self.write_high_water = bytes.max(1);
+        self
+    }
+
+    /// Closes the connection ([`CloseReason::Idle`](crate::rpc::CloseReason::Idle))
+    /// when nothing arrives for this long (default [`DEFAULT_IDLE_TIMEOUT`], 5 min;
+    /// `None`: never). Game clients keep a connection alive with a heartbeat, as
+    /// skynet's example client does; a server that only pushes now and then should be
+    /// watched with `None`.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Closes the connection ([`CloseReason::Stalled`](crate::rpc::CloseReason::Stalled))
+    /// when a package stays half received for this long (default
+    /// [`DEFAULT_FRAME_TIMEOUT`], 30 s): a peer cannot hold a connection by sending a
+    /// package a byte at a time.
+    pub fn frame_timeout(mut self, timeout: Duration) -> Self {
+        self.frame_timeout = timeout;
         self
     }
 }

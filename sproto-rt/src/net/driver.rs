@@ -4,6 +4,7 @@
 //! WebSocket message per package); everything else is shared here.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
@@ -149,4 +150,45 @@ pub(crate) fn start<H: Handler>(
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(dispatch(shared, handler, rx));
     (peer, tx)
+}
+
+/// When a connection's reader gives up waiting: `idle` after the last bytes arrived,
+/// or `frame` after a package started arriving and has not completed (whichever
+/// applies; the stalled package wins).
+pub(crate) struct ReadDeadlines {
+    idle: Option<Duration>,
+    frame: Duration,
+    last_received: Instant,
+    partial_since: Option<Instant>,
+}
+
+impl ReadDeadlines {
+    pub(crate) fn new(idle: Option<Duration>, frame: Duration) -> Self {
+        ReadDeadlines {
+            idle,
+            frame,
+            last_received: tokio::time::Instant::now().into_std(),
+            partial_since: None,
+        }
+    }
+
+    /// The deadline of the next read and the close reason when it passes.
+    pub(crate) fn next(&self) -> (Option<Instant>, CloseReason) {
+        match (self.partial_since, self.idle) {
+            (Some(since), _) => (Some(since + self.frame), CloseReason::Stalled(self.frame)),
+            (None, Some(idle)) => (Some(self.last_received + idle), CloseReason::Idle(idle)),
+            (None, None) => (None, CloseReason::Idle(Duration::MAX)),
+        }
+    }
+
+    /// Bytes arrived; `partial`: a package is still incomplete after them.
+    pub(crate) fn received(&mut self, partial: bool) {
+        let now = tokio::time::Instant::now().into_std();
+        self.last_received = now;
+        self.partial_since = match (partial, self.partial_since) {
+            (false, _) => None,
+            (true, Some(since)) => Some(since),
+            (true, None) => Some(now),
+        };
+    }
 }

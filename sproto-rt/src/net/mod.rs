@@ -52,9 +52,9 @@ mod stream;
 #[cfg(feature = "websocket")]
 mod ws;
 
-pub use config::Config;
+pub use config::{Config, DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 pub use peer::Peer;
-pub use server::Server;
+pub use server::{Server, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
 pub use stream::{connect_tcp, spawn_stream};
 #[cfg(feature = "websocket")]
 pub use ws::{accept_ws, connect_ws, WsError};

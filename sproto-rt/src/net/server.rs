@@ -3,6 +3,7 @@
 //! or all of them, and shutdown.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +42,9 @@ pub struct Server {
 struct Inner {
     config: Config,
     max_connections: AtomicUsize,
+    max_per_address: AtomicUsize,
+    /// Connections open per peer address (entries removed at zero).
+    per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Connections accepted and not yet closed (WebSocket handshakes included).
     active: AtomicUsize,
     refused: AtomicU64,
@@ -58,12 +62,41 @@ impl std::fmt::Debug for Server {
     }
 }
 
-/// Decrements the active count when a connection ends (or never started).
-struct Slot(Arc<Inner>);
+/// Default [`Server::max_connections_per_address`].
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 512;
+
+/// A connection's place in the counts (in all and for its address), given back when
+/// the connection ends (or never started).
+struct Slot {
+    inner: Arc<Inner>,
+    ip: IpAddr,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        self.inner.active.fetch_sub(1, Ordering::AcqRel);
+        let mut counts = self.inner.lock_per_address();
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Why a connection was not admitted.
+enum Refusal {
+    Full(usize),
+    AddressFull(usize),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Full(max) => write!(f, "{max} connections open"),
+            Refusal::AddressFull(max) => write!(f, "{max} connections open from this address"),
+        }
     }
 }
 
@@ -74,6 +107,8 @@ impl Server {
             inner: Arc::new(Inner {
                 config,
                 max_connections: AtomicUsize::new(10_000),
+                max_per_address: AtomicUsize::new(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+                per_address: Mutex::new(HashMap::new()),
                 active: AtomicUsize::new(0),
                 refused: AtomicU64::new(0),
                 next_id: AtomicU64::new(0),
@@ -87,6 +122,15 @@ impl Server {
     /// the accept, and counted in [`refused`](Self::refused).
     pub fn max_connections(self, limit: usize) -> Self {
         self.inner.max_connections.store(limit, Ordering::Relaxed);
+        self
+    }
+
+    /// Connections served at once from one IP address (default
+    /// [`DEFAULT_MAX_CONNECTIONS_PER_ADDRESS`], 512: room for players behind one NAT,
+    /// while one host cannot take every slot); more are refused as by
+    /// [`max_connections`](Self::max_connections).
+    pub fn max_connections_per_address(self, limit: usize) -> Self {
+        self.inner.max_per_address.store(limit, Ordering::Relaxed);
         self
     }
 
@@ -132,15 +176,15 @@ impl Server {
                         continue;
                     }
                 };
-                let max = inner.max_connections.load(Ordering::Relaxed);
-                if inner.active.fetch_add(1, Ordering::AcqRel) >= max {
-                    inner.active.fetch_sub(1, Ordering::AcqRel);
-                    inner.refused.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%addr, max, "connection refused: server full");
-                    drop(tcp);
-                    continue;
-                }
-                let slot = Slot(inner.clone());
+                let slot = match Inner::admit(&inner, addr.ip()) {
+                    Ok(slot) => slot,
+                    Err(why) => {
+                        inner.refused.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(%addr, %why, "connection refused: at the connection limit");
+                        drop(tcp);
+                        continue;
+                    }
+                };
                 let (inner, factory) = (inner.clone(), factory.clone());
                 tokio::spawn(async move {
                     let config = inner.config.clone();
@@ -180,7 +224,7 @@ impl Server {
         self.inner.active.load(Ordering::Acquire)
     }
 
-    /// Connections refused because the server was full.
+    /// Connections refused because the server (or their address's share) was full.
     pub fn refused(&self) -> u64 {
         self.inner.refused.load(Ordering::Relaxed)
     }
@@ -195,6 +239,30 @@ impl Server {
 }
 
 impl Inner {
+    /// Takes a slot for a connection from `ip`, in all and for its address.
+    fn admit(this: &Arc<Inner>, ip: IpAddr) -> Result<Slot, Refusal> {
+        let max = this.max_connections.load(Ordering::Relaxed);
+        let max_here = this.max_per_address.load(Ordering::Relaxed);
+        let mut counts = this.lock_per_address();
+        let here = counts.get(&ip).copied().unwrap_or(0);
+        if here >= max_here {
+            return Err(Refusal::AddressFull(max_here));
+        }
+        if this.active.fetch_add(1, Ordering::AcqRel) >= max {
+            this.active.fetch_sub(1, Ordering::AcqRel);
+            return Err(Refusal::Full(max));
+        }
+        counts.insert(ip, here + 1);
+        Ok(Slot {
+            inner: this.clone(),
+            ip,
+        })
+    }
+
+    fn lock_per_address(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.per_address.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn lock_peers(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Peer>> {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }

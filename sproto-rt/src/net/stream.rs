@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
-use super::driver::{next_batch, on_package, read_until_closed, start};
+use super::driver::{next_batch, on_package, read_until_closed, start, ReadDeadlines};
 use super::peer::Shared;
 use super::{Config, Peer};
 use crate::gate::{write_frame, FrameDecoder};
@@ -53,11 +53,21 @@ where
     let (peer, requests) = start(shared.clone(), factory);
     let (mut rd, mut wr) = tokio::io::split(stream);
     let reader_shared = shared.clone();
+    let (idle, frame_timeout) = (shared.config.idle_timeout, shared.config.frame_timeout);
     tokio::spawn(read_until_closed(shared.clone(), async move {
         let mut frames = FrameDecoder::new();
+        let mut deadlines = ReadDeadlines::new(idle, frame_timeout);
         loop {
+            let (deadline, expired) = deadlines.next();
             let buf = frames.read_buf(READ_CHUNK);
-            let n = match rd.read(buf).await {
+            let read = match deadline {
+                Some(at) => match tokio::time::timeout_at(at.into(), rd.read(buf)).await {
+                    Ok(r) => r,
+                    Err(_) => return expired,
+                },
+                None => rd.read(buf).await,
+            };
+            let n = match read {
                 Ok(0) => {
                     frames.commit(READ_CHUNK, 0);
                     return CloseReason::Peer;
@@ -71,6 +81,7 @@ where
                     return reason;
                 }
             }
+            deadlines.received(frames.buffered() > 0);
         }
     }));
     tokio::spawn(async move {

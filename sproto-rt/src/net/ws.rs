@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::driver::{next_batch, on_package, read_until_closed, start};
+use super::driver::{next_batch, on_package, read_until_closed, start, ReadDeadlines};
 use super::peer::Shared;
 use super::{Config, Peer};
 use crate::gate::MAX_PACKAGE;
@@ -91,9 +91,22 @@ fn spawn_ws<H: Handler>(
     let (peer, requests) = start(shared.clone(), factory);
     let (mut sink, mut stream) = ws.split();
     let reader_shared = shared.clone();
+    let (idle, frame_timeout) = (shared.config.idle_timeout, shared.config.frame_timeout);
     tokio::spawn(read_until_closed(shared.clone(), async move {
+        // A message is whole when it arrives, so only the idle deadline applies: a
+        // peer dribbling a message's frames is idle until the message completes.
+        let mut deadlines = ReadDeadlines::new(idle, frame_timeout);
         loop {
-            let package = match stream.next().await {
+            let (deadline, expired) = deadlines.next();
+            let next = match deadline {
+                Some(at) => match tokio::time::timeout_at(at.into(), stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => return expired,
+                },
+                None => stream.next().await,
+            };
+            deadlines.received(false);
+            let package = match next {
                 None | Some(Ok(Message::Close(_))) => return CloseReason::Peer,
                 Some(Err(e)) => return CloseReason::Io(e.to_string()),
                 Some(Ok(Message::Binary(b))) => b,

@@ -72,6 +72,12 @@ pub enum CloseReason {
     /// A transport error.
     #[error("transport error: {0}")]
     Io(String),
+    /// Nothing arrived for the connection's idle timeout.
+    #[error("nothing received for {0:?}")]
+    Idle(std::time::Duration),
+    /// A package stayed half received for the connection's frame timeout.
+    #[error("a package stayed incomplete for {0:?}")]
+    Stalled(std::time::Duration),
 }
 
 /// A failed call.

@@ -117,9 +117,12 @@ impl ConnectArgs {
         Dialer {
             target,
             ws: self.ws,
+            // The tool's own flags bound how long it waits (--timeout, --watch), so a
+            // quiet server is not an idle connection to close.
             config: Config::default()
                 .layout(schemas.layout)
-                .call_timeout(Some(self.timeout)),
+                .call_timeout(Some(self.timeout))
+                .idle_timeout(None),
             timeout: self.timeout,
         }
     }
