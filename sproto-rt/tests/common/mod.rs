@@ -1,8 +1,9 @@
 //! Helpers shared by the vector tests: locating and loading the vector files, hex,
-//! and reporting every failing vector at once.
+//! reporting every failing vector at once, and the one-trial-per-vector harness.
 
 #![allow(dead_code)]
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
 /// The reference vectors of sproto, copied into the repository.
@@ -37,4 +38,26 @@ pub fn report(what: &str, total: usize, failures: Vec<String>) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// One vector's verdict: it passes when its check pushed no failure, and fails with
+/// every message the check pushed.
+pub fn verdict(failures: Vec<String>) -> Result<(), Failed> {
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+/// Runs the trials with libtest's command line (filters, `--list`, `--ignored`,
+/// `--exact`, `--skip`) and exits with the conclusion. Trial names are unique, so a
+/// failure names its vector.
+pub fn run(trials: Vec<Trial>) -> ! {
+    let mut names: Vec<&str> = trials.iter().map(Trial::name).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        panic!("two trials named {}", w[0]);
+    }
+    libtest_mimic::run(&Arguments::from_args(), trials).exit()
 }
