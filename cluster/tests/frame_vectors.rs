@@ -2,11 +2,16 @@
 //! decoding matches the recorded decoding, encoding gives back the same bytes, the
 //! assemblers rebuild the recorded logical messages, the split encoders produce each
 //! message's frames byte for byte, and the session numbers follow the counter rules.
+//! One named trial per recorded exchange and check: `frames::<exchange>`,
+//! `sessions::<exchange>`, and `suite::` trials for the counts over all of them.
 
 mod common;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
-use common::{exchanges, Exchange, Failures, Frame};
+use common::{exchanges, not_checked, run, Exchange, Failures, Frame};
+use libtest_mimic::Trial;
 use serde_json::Value;
 use skynet_cluster::frame::{
     encode_error, encode_request, encode_response, encode_trace, RequestFrame, ResponseFrame,
@@ -390,64 +395,94 @@ fn check_exchange(x: &Exchange, fails: &mut Failures) {
     }
 }
 
-#[test]
-fn every_frame_decodes_and_reencodes_and_every_message_rebuilds() {
-    let mut fails = Failures::default();
-    let all = exchanges();
-    let frames: usize = all.iter().map(|x| x.frames().count()).sum();
-    for x in &all {
-        check_exchange(x, &mut fails);
-    }
-    assert!(frames > 150, "only {frames} frames");
-    fails.finish("frame-layer replay");
-}
-
-/// Session numbers of every exchange made by `cluster.call` / `send` / `query`
-/// follow the counter: from 1, calls and multi-part pushes consume, single pushes
-/// carry 0, reconnects do not reset. `node_down_false`'s failed call consumed a
-/// number without a frame. Hand-made (`raw_`) frames are not from a sender.
-#[test]
-fn session_numbers_follow_the_counter() {
-    let mut fails = Failures::default();
-    let mut checked = 0;
-    for x in exchanges() {
-        let mut counter = SessionCounter::new();
-        // All requests from the node's sender, in wire order (first frame).
-        let mut seen_conn = None;
-        for f in x.frames().filter(|f| f.c2s) {
-            if x.id.starts_with("raw_") && f.conn != 1 {
-                continue;
-            }
-            if x.id == "raw_pipelined"
-                || x.id.starts_with("raw_") && x.id != "raw_name_push_session0"
-            {
-                continue;
-            }
-            if seen_conn != Some(f.conn) {
-                if seen_conn.is_some() && x.id == "node_down_false" {
-                    // The call made while the node was down consumed a session.
-                    counter.consume();
-                }
-                seen_conn = Some(f.conn);
-            }
-            let d = &f.decoded;
-            let (push, len) = match d["kind"].as_str() {
-                Some("request") => (false, 0),
-                Some("push") => (true, d["payload_size"].as_u64().unwrap_or(0) as usize),
-                Some("multi_request_begin") => (false, 0),
-                Some("multi_push_begin") => (true, d["total_size"].as_u64().unwrap_or(0) as usize),
-                _ => continue,
-            };
-            let expected = counter.next_for(push, len);
-            checked += 1;
-            fails.check(d["session"].as_u64() == Some(u64::from(expected)), || {
+fn main() {
+    let all = Arc::new(exchanges());
+    let mut trials = Vec::new();
+    for (i, x) in all.iter().enumerate() {
+        let xs = Arc::clone(&all);
+        trials.push(Trial::test(format!("frames::{}", x.id), move || {
+            let mut fails = Failures::default();
+            check_exchange(&xs[i], &mut fails);
+            fails.verdict("frame-layer replay")
+        }));
+        if sender_made(x) {
+            let xs = Arc::clone(&all);
+            trials.push(Trial::test(format!("sessions::{}", x.id), move || {
+                check_sessions(&xs[i]).1.verdict("session numbering")
+            }));
+        } else {
+            trials.push(not_checked(
+                format!("sessions::{}", x.id),
                 format!(
-                    "{}: session {} where the counter gives {expected}",
-                    x.id, d["session"]
-                )
-            });
+                    "{}: hand-made frames, not a sender's: no counter to follow",
+                    x.id
+                ),
+            ));
         }
     }
-    assert!(checked > 60, "only {checked} requests checked");
-    fails.finish("session numbering");
+    let xs = Arc::clone(&all);
+    trials.push(Trial::test("suite::frame_count", move || {
+        let frames: usize = xs.iter().map(|x| x.frames().count()).sum();
+        assert!(frames > 150, "only {frames} frames");
+        Ok(())
+    }));
+    let xs = Arc::clone(&all);
+    trials.push(Trial::test("suite::sessions_checked", move || {
+        let checked: usize = xs.iter().map(|x| check_sessions(x).0).sum();
+        assert!(checked > 60, "only {checked} requests checked");
+        Ok(())
+    }));
+    run(trials)
+}
+
+/// The exchange's requests come from `cluster.call` / `send` / `query` (the `raw_`
+/// exchanges are hand-made frames, but for `raw_name_push_session0`'s first
+/// connection).
+fn sender_made(x: &Exchange) -> bool {
+    !x.id.starts_with("raw_") || x.id == "raw_name_push_session0"
+}
+
+/// Session numbers of an exchange made by `cluster.call` / `send` / `query`
+/// follow the counter: from 1, calls and multi-part pushes consume, single pushes
+/// carry 0, reconnects do not reset. `node_down_false`'s failed call consumed a
+/// number without a frame. Hand-made (`raw_`) frames are not from a sender. Gives
+/// the number of requests checked, and the failures.
+fn check_sessions(x: &Exchange) -> (usize, Failures) {
+    let mut fails = Failures::default();
+    let mut checked = 0;
+    let mut counter = SessionCounter::new();
+    // All requests from the node's sender, in wire order (first frame).
+    let mut seen_conn = None;
+    for f in x.frames().filter(|f| f.c2s) {
+        if x.id.starts_with("raw_") && f.conn != 1 {
+            continue;
+        }
+        if x.id == "raw_pipelined" || x.id.starts_with("raw_") && x.id != "raw_name_push_session0" {
+            continue;
+        }
+        if seen_conn != Some(f.conn) {
+            if seen_conn.is_some() && x.id == "node_down_false" {
+                // The call made while the node was down consumed a session.
+                counter.consume();
+            }
+            seen_conn = Some(f.conn);
+        }
+        let d = &f.decoded;
+        let (push, len) = match d["kind"].as_str() {
+            Some("request") => (false, 0),
+            Some("push") => (true, d["payload_size"].as_u64().unwrap_or(0) as usize),
+            Some("multi_request_begin") => (false, 0),
+            Some("multi_push_begin") => (true, d["total_size"].as_u64().unwrap_or(0) as usize),
+            _ => continue,
+        };
+        let expected = counter.next_for(push, len);
+        checked += 1;
+        fails.check(d["session"].as_u64() == Some(u64::from(expected)), || {
+            format!(
+                "{}: session {} where the counter gives {expected}",
+                x.id, d["session"]
+            )
+        });
+    }
+    (checked, fails)
 }

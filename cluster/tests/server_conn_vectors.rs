@@ -9,15 +9,24 @@
 //! 7-byte pieces, 1000-byte pieces): the framing holds whatever the reads return.
 //! Services run on a tokio runtime with a paused clock (`slow` sleeps without
 //! taking time), so the replay is deterministic.
+//!
+//! One named trial per pass and recorded exchange, `chunks_<size>::<exchange>`
+//! (`chunks_whole` for whole frames). The services' state carries from one exchange
+//! to the next as on the skynet node, so each pass replays every exchange in order
+//! once, the first of its trials to run doing it, and each trial reports its own
+//! exchange; `suite::chunks_<size>_documented_differences` checks the pass's
+//! documented differences.
 
 mod common;
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::BytesMut;
 use common::replay::{compare_replies, frames_of};
-use common::{exchanges, Event, Exchange, Failures};
+use common::{exchanges, run, shared, Event, Exchange, Failures};
+use libtest_mimic::Trial;
 use skynet_cluster::proto::{encode_reply, ServerConfig, ServerConn, ServerEvent};
 use skynet_cluster::{conformance, Node, Service};
 
@@ -113,30 +122,92 @@ async fn replay(
     }
 }
 
-#[tokio::test(flavor = "current_thread", start_paused = true)]
-async fn every_exchange_against_server_conns_in_memory() {
-    for chunk in [usize::MAX, 1, 7, 1000] {
+/// The chunkings of the passes, with their trial group names.
+const PASSES: [(usize, &str); 4] = [
+    (usize::MAX, "chunks_whole"),
+    (1, "chunks_1"),
+    (7, "chunks_7"),
+    (1000, "chunks_1000"),
+];
+
+/// One pass: per exchange (in recorded order), its failures and its documented
+/// differences.
+type Pass = Vec<(Vec<String>, Vec<String>)>;
+
+/// Every exchange in recorded order through one node, `chunk` bytes at a time.
+fn replay_all(xs: &[Exchange], chunk: usize) -> Pass {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
         // A fresh node per pass: the services' state evolves as on the skynet node.
         let node = Node::default();
         conformance::register(&node).expect("conformance");
-        let mut fails = Failures::default();
-        let mut loose = Vec::new();
-        for x in &exchanges() {
+        let mut pass = Vec::new();
+        for x in xs {
+            let mut fails = Failures::default();
+            let mut loose = Vec::new();
             replay(x, &node, chunk, &mut fails, &mut loose).await;
+            pass.push((fails.0, loose));
         }
-        // The documented differences, and no others.
-        assert_eq!(
-            loose.len(),
-            5,
-            "chunks of {chunk}: documented differences: {loose:#?}"
-        );
-        fails.finish(&format!("in-memory listener replay, chunks of {chunk}"));
+        pass
+    })
+}
+
+struct Shared {
+    exchanges: Vec<Exchange>,
+    passes: [OnceLock<Result<Pass, String>>; 4],
+}
+
+impl Shared {
+    fn pass(&self, p: usize) -> Result<&Pass, libtest_mimic::Failed> {
+        shared(&self.passes[p], || replay_all(&self.exchanges, PASSES[p].0))
     }
+}
+
+fn main() {
+    let s = Arc::new(Shared {
+        exchanges: exchanges(),
+        passes: Default::default(),
+    });
+    let mut trials = Vec::new();
+    for (p, (chunk, group)) in PASSES.into_iter().enumerate() {
+        for (i, x) in s.exchanges.iter().enumerate() {
+            let s = Arc::clone(&s);
+            trials.push(Trial::test(format!("{group}::{}", x.id), move || {
+                let fails = Failures(s.pass(p)?[i].0.clone());
+                fails.verdict(&format!("in-memory listener replay, chunks of {chunk}"))
+            }));
+        }
+        let s = Arc::clone(&s);
+        trials.push(Trial::test(
+            format!("suite::{group}_documented_differences"),
+            move || {
+                let loose: Vec<&String> = s.pass(p)?.iter().flat_map(|(_, l)| l).collect();
+                // The documented differences, and no others.
+                assert_eq!(
+                    loose.len(),
+                    5,
+                    "chunks of {chunk}: documented differences: {loose:#?}"
+                );
+                Ok(())
+            },
+        ));
+    }
+    trials.push(Trial::test(
+        "dropped_frames_are_counted_and_malformed_ones_close",
+        || {
+            dropped_frames_are_counted_and_malformed_ones_close();
+            Ok(())
+        },
+    ));
+    run(trials)
 }
 
 /// The rules the recorded `raw_` exchanges exercise, named: junk frames are dropped
 /// and counted, a truncated frame of a known type closes the connection.
-#[test]
 fn dropped_frames_are_counted_and_malformed_ones_close() {
     let node = Node::default();
     conformance::register(&node).expect("conformance");

@@ -1,12 +1,16 @@
 //! Shared helpers of the cluster tests: the recorded exchanges of
-//! `cluster/tests/vectors/cluster`, hex, and loopback helpers.
+//! `cluster/tests/vectors/cluster`, hex, loopback helpers, and the harness of the
+//! vector suites (one named trial per recorded exchange).
 #![allow(dead_code)]
 
 pub mod replay;
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
 /// The whole-test time bound of network tests.
@@ -151,4 +155,59 @@ impl Failures {
             );
         }
     }
+}
+
+impl Failures {
+    /// One trial's verdict: it passes without failures, and fails with all of them
+    /// listed (as `finish` lists them).
+    pub fn verdict(self, what: &str) -> Result<(), Failed> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{what}: {} failure(s):\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        )
+        .into())
+    }
+}
+
+/// Runs the trials with libtest's command line (filters, `--list`, `--ignored`,
+/// `--exact`, `--skip`) and exits with the conclusion. Trial names are unique, so a
+/// failure names its exchange.
+pub fn run(trials: Vec<Trial>) -> ! {
+    let mut names: Vec<&str> = trials.iter().map(Trial::name).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        panic!("two trials named {}", w[0]);
+    }
+    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+}
+
+/// A trial that is listed but ignored (it has nothing to check); run anyway
+/// (`--ignored`), it fails with `why`.
+pub fn not_checked(name: String, why: String) -> Trial {
+    Trial::test(name, move || Err(why.into())).with_ignored_flag(true)
+}
+
+/// The result of a computation several trials share (a replay whose state carries
+/// from one exchange to the next), computed once by the first trial that needs it.
+/// A panic of the computation is kept and fails every trial that needs it.
+pub fn shared<T>(
+    cell: &OnceLock<Result<T, String>>,
+    compute: impl FnOnce() -> T,
+) -> Result<&T, Failed> {
+    cell.get_or_init(|| {
+        catch_unwind(AssertUnwindSafe(compute)).map_err(|e| {
+            let text = e
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| e.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            format!("the shared replay panicked: {text}")
+        })
+    })
+    .as_ref()
+    .map_err(|e| e.as_str().into())
 }
