@@ -1,12 +1,15 @@
 //! The generated code against the reference vectors: every schema's `schema()` (built
 //! from the generated types) gives the reference parser's bundle byte for byte, and
 //! every message vector decodes through the generated types and re-encodes to the
-//! vector's bytes. Each test reports every failing vector at once.
+//! vector's bytes. One named trial per schema and vector: `bundles::<module>`,
+//! `messages::<id>`, `decode::<id>`, with `suite::` trials for the counts.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value as Json;
-use sproto_codegen_tests::{codec_of, SCHEMAS};
+use sproto_codegen_tests::{codec_of, SchemaFn, SCHEMAS};
 use sproto_rt::{DecodeErrorKind, FieldProblem, Sproto};
 
 /// The sproto vectors (owned by sproto-rt).
@@ -38,13 +41,108 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn report(what: &str, total: usize, failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{what}: {} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+/// One vector's verdict: it passes when its check pushed no failure, and fails with
+/// every message the check pushed.
+fn verdict(failures: Vec<String>) -> Result<(), Failed> {
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+/// The vector files, loaded once and shared by the trials.
+struct Vectors {
+    bundles: Json,
+    session: Json,
+    messages: Json,
+}
+
+fn main() {
+    let v = Arc::new(Vectors {
+        bundles: load("sproto/bundles.json"),
+        session: load("gate/example_session.json"),
+        messages: load("sproto/messages.json"),
+    });
+    let mut trials = Vec::new();
+    let tests: [(&str, fn()); 3] = [
+        ("every_schema_is_generated", every_schema_is_generated),
+        (
+            "the_compile_entry_point_with_options_builds_the_same_bundle",
+            the_compile_entry_point_with_options_builds_the_same_bundle,
+        ),
+        (
+            "a_runtime_crate_reexport_works",
+            a_runtime_crate_reexport_works,
+        ),
+    ];
+    for (name, test) in tests {
+        trials.push(Trial::test(name, move || {
+            test();
+            Ok(())
+        }));
+    }
+    for (i, (module, _, _)) in SCHEMAS.iter().enumerate() {
+        let v = Arc::clone(&v);
+        trials.push(Trial::test(format!("bundles::{module}"), move || {
+            verdict(bundle(&v, &SCHEMAS[i]))
+        }));
+    }
+    for (i, m) in v.messages["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .enumerate()
+    {
+        let v = Arc::clone(&v);
+        let id = m["id"].as_str().unwrap_or("?");
+        trials.push(Trial::test(format!("messages::{id}"), move || {
+            verdict(message_vector(&v.messages["messages"][i]))
+        }));
+    }
+    let list = v.messages["decode_vectors"]
+        .as_array()
+        .expect("decode_vectors");
+    for (i, d) in list.iter().enumerate() {
+        let v = Arc::clone(&v);
+        let id = d["id"].as_str().unwrap_or("?");
+        trials.push(Trial::test(format!("decode::{id}"), move || {
+            verdict(decode_vector(&v.messages["decode_vectors"][i]))
+        }));
+    }
+    let vs = Arc::clone(&v);
+    trials.push(Trial::test("suite::messages_checked", move || {
+        // The message vectors with a generated type.
+        let checked = vs.messages["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|m| {
+                let file = m["schema"].as_str().expect("schema");
+                codec_of(module(file), m["type"].as_str().expect("type")).is_some()
+            })
+            .count();
+        assert!(checked > 500, "{checked} vectors");
+        Ok(())
+    }));
+    let ids: Vec<String> = list
+        .iter()
+        .map(|d| d["id"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    trials.push(Trial::test(
+        "suite::differences_are_decode_vectors",
+        move || {
+            let failures = DIFFERENCES
+                .iter()
+                .filter(|(id, _)| !ids.iter().any(|i| i == id))
+                .map(|(id, why)| {
+                    format!("{id}: listed as a difference ({why}) but behaves as the reference")
+                })
+                .collect();
+            verdict(failures)
+        },
+    ));
+    libtest_mimic::run(&Arguments::from_args(), trials).exit()
 }
 
 fn tags(v: &Json) -> Vec<&str> {
@@ -59,7 +157,6 @@ fn module(file: &str) -> &str {
     file.trim_end_matches(".sproto")
 }
 
-#[test]
 fn every_schema_is_generated() {
     let dir = format!("{VECTORS}/sproto/schemas");
     let files = std::fs::read_dir(&dir)
@@ -77,44 +174,36 @@ fn every_schema_is_generated() {
     );
 }
 
-#[test]
-fn bundles_are_the_reference_parsers() {
-    let bundles = load("sproto/bundles.json");
-    let session = load("gate/example_session.json");
-    let mut failures = Vec::new();
-    for (module, file, schema) in SCHEMAS {
-        let built = match schema() {
-            Ok(sp) => sp,
-            Err(e) => {
-                failures.push(format!("{module}: schema() failed: {e}"));
-                continue;
-            }
-        };
-        let vector = bundles["schemas"][file].as_object();
-        let want = match (module.strip_prefix("gate_"), vector) {
-            (Some(side), _) => {
-                let text = session["schemas"][side].as_str().expect("gate schema");
-                hex(&Sproto::parse(text).expect("gate schema parses").to_bundle())
-            }
-            (None, Some(vector)) => vector["bundle"].as_str().expect("bundle").to_string(),
-            // This crate's own schemas: the parser's bundle.
-            (None, None) => {
-                let path = format!("{}/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
-                let text = std::fs::read_to_string(&path).expect("schema");
-                hex(&Sproto::parse(&text).expect("parses").to_bundle())
-            }
-        };
-        if hex(&built.to_bundle()) != want {
-            failures.push(format!(
-                "{module}: the bundle built from the generated types differs\n{}",
-                built.to_text()
-            ));
+/// A schema's `schema()`, built from the generated types, gives the reference
+/// parser's bundle.
+fn bundle(v: &Vectors, (module, file, schema): &(&str, &str, SchemaFn)) -> Vec<String> {
+    let built = match schema() {
+        Ok(sp) => sp,
+        Err(e) => return vec![format!("{module}: schema() failed: {e}")],
+    };
+    let vector = v.bundles["schemas"][file].as_object();
+    let want = match (module.strip_prefix("gate_"), vector) {
+        (Some(side), _) => {
+            let text = v.session["schemas"][side].as_str().expect("gate schema");
+            hex(&Sproto::parse(text).expect("gate schema parses").to_bundle())
         }
+        (None, Some(vector)) => vector["bundle"].as_str().expect("bundle").to_string(),
+        // This crate's own schemas: the parser's bundle.
+        (None, None) => {
+            let path = format!("{}/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("schema");
+            hex(&Sproto::parse(&text).expect("parses").to_bundle())
+        }
+    };
+    if hex(&built.to_bundle()) != want {
+        return vec![format!(
+            "{module}: the bundle built from the generated types differs\n{}",
+            built.to_text()
+        )];
     }
-    report("bundles", SCHEMAS.len(), failures);
+    Vec::new()
 }
 
-#[test]
 fn the_compile_entry_point_with_options_builds_the_same_bundle() {
     let built = sproto_codegen_tests::addressbook_options::schema().expect("builds");
     let bundles = load("sproto/bundles.json");
@@ -139,7 +228,6 @@ fn the_compile_entry_point_with_options_builds_the_same_bundle() {
     let _ = book;
 }
 
-#[test]
 fn a_runtime_crate_reexport_works() {
     let built = sproto_codegen_tests::custom_runtime::schema().expect("builds");
     let bundles = load("sproto/bundles.json");
@@ -162,75 +250,69 @@ fn schema_text(file: &str) -> Sproto {
     Sproto::parse(&text).expect("parses")
 }
 
-#[test]
-fn message_vectors_decode_and_reencode_through_the_generated_types() {
-    let messages = load("sproto/messages.json");
-    let list = messages["messages"].as_array().expect("messages");
+/// A message vector decodes through its generated type and re-encodes to its bytes
+/// (or, for multi-entry maps, to bytes that decode the same).
+fn message_vector(m: &Json) -> Vec<String> {
     let mut failures = Vec::new();
-    let mut checked = 0;
-    for m in list {
-        let id = m["id"].as_str().unwrap_or("?");
-        let file = m["schema"].as_str().expect("schema");
-        let ty = m["type"].as_str().expect("type");
-        let Some(codec) = codec_of(module(file), ty) else {
-            failures.push(format!("{id}: no generated type for {file} {ty}"));
-            continue;
-        };
-        let encoded = unhex(m["encoded"].as_str().expect("encoded"));
-        checked += 1;
-        let tags = tags(m);
-        if tags.contains(&"non_utf8_string") {
-            // A `string` that is not UTF-8 does not fit a Rust String: a typed error.
-            match codec(&encoded) {
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        DecodeErrorKind::Field {
-                            problem: FieldProblem::NotUtf8,
-                            ..
-                        }
-                    ) => {}
-                other => failures.push(format!("{id}: expected a NotUtf8 error, got {other:?}")),
-            }
-            continue;
+    let id = m["id"].as_str().unwrap_or("?");
+    let file = m["schema"].as_str().expect("schema");
+    let ty = m["type"].as_str().expect("type");
+    let Some(codec) = codec_of(module(file), ty) else {
+        failures.push(format!("{id}: no generated type for {file} {ty}"));
+        return failures;
+    };
+    let encoded = unhex(m["encoded"].as_str().expect("encoded"));
+    let tags = tags(m);
+    if tags.contains(&"non_utf8_string") {
+        // A `string` that is not UTF-8 does not fit a Rust String: a typed error.
+        match codec(&encoded) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    DecodeErrorKind::Field {
+                        problem: FieldProblem::NotUtf8,
+                        ..
+                    }
+                ) => {}
+            other => failures.push(format!("{id}: expected a NotUtf8 error, got {other:?}")),
         }
-        let (again, used) = match codec(&encoded) {
-            Ok(r) => r,
-            Err(e) => {
-                failures.push(format!("{id}: decode failed: {e}"));
-                continue;
-            }
-        };
-        if used != encoded.len() {
-            failures.push(format!("{id}: used {used} of {} bytes", encoded.len()));
+        return failures;
+    }
+    let (again, used) = match codec(&encoded) {
+        Ok(r) => r,
+        Err(e) => {
+            failures.push(format!("{id}: decode failed: {e}"));
+            return failures;
         }
-        if m["direction"] == "both" {
-            if again != encoded {
-                failures.push(format!(
-                    "{id}: re-encoded\n  {}\nwant\n  {}",
-                    hex(&again),
-                    hex(&encoded)
-                ));
-            }
-            let packed = m["packed"].as_str().expect("packed");
-            if hex(&sproto_rt::pack(&again)) != packed {
-                failures.push(format!("{id}: packed form differs"));
-            }
-        } else {
-            // Multi-entry maps: the reference's entry order is Lua's; compare the
-            // values (and the typed encoding is deterministic: a second pass is equal).
-            let sp = schema_text(file);
-            let got = dynamic_json(&sp, ty, &again);
-            if got.as_ref() != Ok(&m["decoded"]) {
-                failures.push(format!("{id}: re-encoding decodes to {got:?}"));
-            }
-            if codec(&again).map(|(b, _)| b).as_ref() != Ok(&again) {
-                failures.push(format!("{id}: re-encoding is not stable"));
-            }
+    };
+    if used != encoded.len() {
+        failures.push(format!("{id}: used {used} of {} bytes", encoded.len()));
+    }
+    if m["direction"] == "both" {
+        if again != encoded {
+            failures.push(format!(
+                "{id}: re-encoded\n  {}\nwant\n  {}",
+                hex(&again),
+                hex(&encoded)
+            ));
+        }
+        let packed = m["packed"].as_str().expect("packed");
+        if hex(&sproto_rt::pack(&again)) != packed {
+            failures.push(format!("{id}: packed form differs"));
+        }
+    } else {
+        // Multi-entry maps: the reference's entry order is Lua's; compare the
+        // values (and the typed encoding is deterministic: a second pass is equal).
+        let sp = schema_text(file);
+        let got = dynamic_json(&sp, ty, &again);
+        if got.as_ref() != Ok(&m["decoded"]) {
+            failures.push(format!("{id}: re-encoding decodes to {got:?}"));
+        }
+        if codec(&again).map(|(b, _)| b).as_ref() != Ok(&again) {
+            failures.push(format!("{id}: re-encoding is not stable"));
         }
     }
-    assert!(checked > 500, "{checked} vectors");
-    report("message vectors", list.len(), failures);
+    failures
 }
 
 /// Decode vectors where the generated types knowingly differ from the reference.
@@ -249,64 +331,60 @@ const DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-#[test]
-fn decode_vectors_through_the_generated_types() {
-    let messages = load("sproto/messages.json");
-    let list = messages["decode_vectors"]
-        .as_array()
-        .expect("decode_vectors");
+/// A decode vector through its generated type: the reference's bytes used and
+/// value, or an error where the reference fails (or a `String` is not UTF-8); a
+/// listed difference must differ.
+fn decode_vector(v: &Json) -> Vec<String> {
     let mut failures = Vec::new();
-    let mut differences = Vec::new();
-    for v in list {
-        let id = v["id"].as_str().unwrap_or("?");
-        let file = v["schema"].as_str().expect("schema");
-        let ty = v["type"].as_str().expect("type");
-        let Some(codec) = codec_of(module(file), ty) else {
-            failures.push(format!("{id}: no generated type for {file} {ty}"));
-            continue;
-        };
-        let bytes = unhex(v["bytes"].as_str().expect("bytes"));
-        let result = codec(&bytes);
-        let known = DIFFERENCES.iter().any(|(d, _)| *d == id);
-        match (&v["decoded"], result) {
-            (Json::Null, Ok(_)) if known => differences.push(id),
-            (Json::Null, Ok((again, _))) => {
-                failures.push(format!(
-                    "{id}: the reference fails ({}), the generated type decodes (re-encoded {})",
-                    v["error"],
-                    hex(&again)
-                ));
-            }
-            (Json::Null, Err(_)) => {}
-            (want, Ok((again, used))) => {
-                let consumed = v["consumed"].as_u64().unwrap_or(0) as usize;
-                if used != consumed {
-                    failures.push(format!("{id}: used {used}, the reference {consumed}"));
-                }
-                let got = dynamic_json(&schema_text(file), ty, &again);
-                if got.as_ref() != Ok(want) {
-                    failures.push(format!("{id}: re-encoding decodes to {got:?}, want {want}"));
-                }
-            }
-            // The reference does not check UTF-8; a Rust String must hold UTF-8.
-            (_, Err(e))
-                if matches!(
-                    e.kind(),
-                    DecodeErrorKind::Field {
-                        problem: FieldProblem::NotUtf8,
-                        ..
-                    }
-                ) => {}
-            (_, Err(_)) if known => differences.push(id),
-            (_, Err(e)) => failures.push(format!("{id}: decode failed: {e}")),
+    let mut differs = false;
+    let id = v["id"].as_str().unwrap_or("?");
+    let file = v["schema"].as_str().expect("schema");
+    let ty = v["type"].as_str().expect("type");
+    let Some(codec) = codec_of(module(file), ty) else {
+        failures.push(format!("{id}: no generated type for {file} {ty}"));
+        return failures;
+    };
+    let bytes = unhex(v["bytes"].as_str().expect("bytes"));
+    let result = codec(&bytes);
+    let known = DIFFERENCES.iter().find(|(d, _)| *d == id);
+    match (&v["decoded"], result) {
+        (Json::Null, Ok(_)) if known.is_some() => differs = true,
+        (Json::Null, Ok((again, _))) => {
+            failures.push(format!(
+                "{id}: the reference fails ({}), the generated type decodes (re-encoded {})",
+                v["error"],
+                hex(&again)
+            ));
         }
+        (Json::Null, Err(_)) => {}
+        (want, Ok((again, used))) => {
+            let consumed = v["consumed"].as_u64().unwrap_or(0) as usize;
+            if used != consumed {
+                failures.push(format!("{id}: used {used}, the reference {consumed}"));
+            }
+            let got = dynamic_json(&schema_text(file), ty, &again);
+            if got.as_ref() != Ok(want) {
+                failures.push(format!("{id}: re-encoding decodes to {got:?}, want {want}"));
+            }
+        }
+        // The reference does not check UTF-8; a Rust String must hold UTF-8.
+        (_, Err(e))
+            if matches!(
+                e.kind(),
+                DecodeErrorKind::Field {
+                    problem: FieldProblem::NotUtf8,
+                    ..
+                }
+            ) => {}
+        (_, Err(_)) if known.is_some() => differs = true,
+        (_, Err(e)) => failures.push(format!("{id}: decode failed: {e}")),
     }
-    for (id, why) in DIFFERENCES {
-        if !differences.contains(id) {
+    if let Some((id, why)) = known {
+        if !differs {
             failures.push(format!(
                 "{id}: listed as a difference ({why}) but behaves as the reference"
             ));
         }
     }
-    report("decode vectors", list.len(), failures);
+    failures
 }
