@@ -9,15 +9,21 @@
 //! order without waiting, as the recorded coroutines did. The `raw_` exchanges are
 //! hand-made frames, not a sender's (the listener replay covers them);
 //! `reload_changenode` and `node_down_false` are driven by hand.
+//!
+//! One named trial per recorded exchange, `client::<exchange>`, each on its own
+//! runtime and bounded by `EXCHANGE_LIMIT`; the exchanges not driven from their
+//! requests are listed as ignored.
 
 mod common;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use common::replay::{replies, reply_matches, requests, Req};
-use common::{exchanges, to_hex, Event, Exchange, Failures};
+use common::{exchanges, not_checked, run, to_hex, Event, Exchange, Failures};
+use libtest_mimic::{Failed, Trial};
 use skynet_cluster::reassembly::Outcome;
 use skynet_cluster::{CallError, CallOptions, ClusterConfig, Node};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -169,25 +175,68 @@ async fn drive(x: &Exchange, fails: &mut Failures) {
     fails.0.extend(log.lock().unwrap().drain(..));
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn the_rust_client_writes_what_skynet_wrote() {
-    timeout(common::TEST_LIMIT, async {
-        let mut fails = Failures::default();
-        let mut driven = 0;
-        for x in exchanges() {
-            if x.id.starts_with("raw_") || x.id == "reload_changenode" || x.id == "node_down_false"
-            {
-                continue;
-            }
-            assert_eq!(x.conns(), vec![1], "{}", x.id);
-            drive(&x, &mut fails).await;
-            driven += 1;
+/// The time bound of one exchange's trial.
+const EXCHANGE_LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs `test` on a current-thread runtime of its own, within `limit`.
+fn on_runtime<F: Future<Output = Result<(), Failed>>>(
+    limit: Duration,
+    test: F,
+) -> Result<(), Failed> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async { timeout(limit, test).await.expect("test took too long") })
+}
+
+/// Why an exchange is not driven from its recorded requests, if it is not.
+fn not_driven(x: &Exchange) -> Option<&'static str> {
+    if x.id.starts_with("raw_") {
+        Some("hand-made frames, not a sender's (the listener replay covers them)")
+    } else if x.id == "reload_changenode" {
+        Some("driven by hand in reload_to_a_new_address_as_skynet_does")
+    } else if x.id == "node_down_false" {
+        Some("driven by hand in node_down_and_back_as_skynet_does")
+    } else {
+        None
+    }
+}
+
+fn main() {
+    let all = Arc::new(exchanges());
+    let mut trials = Vec::new();
+    for (i, x) in all.iter().enumerate() {
+        let name = format!("client::{}", x.id);
+        if let Some(why) = not_driven(x) {
+            trials.push(not_checked(name, format!("{}: {why}", x.id)));
+            continue;
         }
+        let xs = Arc::clone(&all);
+        trials.push(Trial::test(name, move || {
+            on_runtime(EXCHANGE_LIMIT, async move {
+                let x = &xs[i];
+                assert_eq!(x.conns(), vec![1], "{}", x.id);
+                let mut fails = Failures::default();
+                drive(x, &mut fails).await;
+                fails.verdict("client replay")
+            })
+        }));
+    }
+    let xs = Arc::clone(&all);
+    trials.push(Trial::test("suite::driven_exchanges", move || {
+        let driven = xs.iter().filter(|x| not_driven(x).is_none()).count();
         assert_eq!(driven, 38);
-        fails.finish("client replay");
-    })
-    .await
-    .expect("test took too long");
+        Ok(())
+    }));
+    trials.push(Trial::test(
+        "reload_to_a_new_address_as_skynet_does",
+        || on_runtime(common::TEST_LIMIT, reload_to_a_new_address_as_skynet_does()),
+    ));
+    trials.push(Trial::test("node_down_and_back_as_skynet_does", || {
+        on_runtime(common::TEST_LIMIT, node_down_and_back_as_skynet_does())
+    }));
+    run(trials)
 }
 
 fn find(id: &str) -> Exchange {
@@ -202,74 +251,64 @@ async fn call(node: &Node, payload: &Req) -> Result<Bytes, CallError> {
         .await
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn reload_to_a_new_address_as_skynet_does() {
-    timeout(common::TEST_LIMIT, async {
-        let x = find("reload_changenode");
-        let (a, log_a) = stand_in(x.id.clone(), vec![script(&x, 1)]).await;
-        let (b, log_b) = stand_in(x.id.clone(), vec![script(&x, 2)]).await;
-        let node = Node::new(ClusterConfig::new().with_node("n", a));
-        let r1 = &requests(&x, 1)[0];
-        let r2 = &requests(&x, 2)[0];
-        let mut fails = Failures::default();
-        check_reply(
-            &x.id,
-            r1,
-            &call(&node, r1).await,
-            replies(&x, 1).get(&1),
-            &mut fails,
-        );
-        node.reload(ClusterConfig::new().with_node("n", b));
-        check_reply(
-            &x.id,
-            r2,
-            &call(&node, r2).await,
-            replies(&x, 2).get(&2),
-            &mut fails,
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        fails.0.extend(log_a.lock().unwrap().drain(..));
-        fails.0.extend(log_b.lock().unwrap().drain(..));
-        fails.finish("reload_changenode");
-    })
-    .await
-    .expect("test took too long");
+async fn reload_to_a_new_address_as_skynet_does() -> Result<(), Failed> {
+    let x = find("reload_changenode");
+    let (a, log_a) = stand_in(x.id.clone(), vec![script(&x, 1)]).await;
+    let (b, log_b) = stand_in(x.id.clone(), vec![script(&x, 2)]).await;
+    let node = Node::new(ClusterConfig::new().with_node("n", a));
+    let r1 = &requests(&x, 1)[0];
+    let r2 = &requests(&x, 2)[0];
+    let mut fails = Failures::default();
+    check_reply(
+        &x.id,
+        r1,
+        &call(&node, r1).await,
+        replies(&x, 1).get(&1),
+        &mut fails,
+    );
+    node.reload(ClusterConfig::new().with_node("n", b));
+    check_reply(
+        &x.id,
+        r2,
+        &call(&node, r2).await,
+        replies(&x, 2).get(&2),
+        &mut fails,
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    fails.0.extend(log_a.lock().unwrap().drain(..));
+    fails.0.extend(log_b.lock().unwrap().drain(..));
+    fails.verdict("reload_changenode")
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn node_down_and_back_as_skynet_does() {
-    timeout(common::TEST_LIMIT, async {
-        let x = find("node_down_false");
-        let (a, log) = stand_in(x.id.clone(), vec![script(&x, 1), script(&x, 2)]).await;
-        let node = Node::new(ClusterConfig::new().with_node("n", a.clone()));
-        let r1 = &requests(&x, 1)[0];
-        let r3 = &requests(&x, 2)[0];
-        let mut fails = Failures::default();
-        check_reply(
-            &x.id,
-            r1,
-            &call(&node, r1).await,
-            replies(&x, 1).get(&1),
-            &mut fails,
-        );
-        node.reload(ClusterConfig::new().with_down("n"));
-        let down = node.call_lua::<_, String>("n", "@echo", &"down").await;
-        fails.check(matches!(down, Err(CallError::NodeDown(_))), || {
-            format!("down call: {down:?}")
-        });
-        node.reload(ClusterConfig::new().with_node("n", a));
-        // Session 3: the failed call consumed 2, as in skynet.
-        check_reply(
-            &x.id,
-            r3,
-            &call(&node, r3).await,
-            replies(&x, 2).get(&3),
-            &mut fails,
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        fails.0.extend(log.lock().unwrap().drain(..));
-        fails.finish("node_down_false");
-    })
-    .await
-    .expect("test took too long");
+async fn node_down_and_back_as_skynet_does() -> Result<(), Failed> {
+    let x = find("node_down_false");
+    let (a, log) = stand_in(x.id.clone(), vec![script(&x, 1), script(&x, 2)]).await;
+    let node = Node::new(ClusterConfig::new().with_node("n", a.clone()));
+    let r1 = &requests(&x, 1)[0];
+    let r3 = &requests(&x, 2)[0];
+    let mut fails = Failures::default();
+    check_reply(
+        &x.id,
+        r1,
+        &call(&node, r1).await,
+        replies(&x, 1).get(&1),
+        &mut fails,
+    );
+    node.reload(ClusterConfig::new().with_down("n"));
+    let down = node.call_lua::<_, String>("n", "@echo", &"down").await;
+    fails.check(matches!(down, Err(CallError::NodeDown(_))), || {
+        format!("down call: {down:?}")
+    });
+    node.reload(ClusterConfig::new().with_node("n", a));
+    // Session 3: the failed call consumed 2, as in skynet.
+    check_reply(
+        &x.id,
+        r3,
+        &call(&node, r3).await,
+        replies(&x, 2).get(&3),
+        &mut fails,
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    fails.0.extend(log.lock().unwrap().drain(..));
+    fails.verdict("node_down_false")
 }

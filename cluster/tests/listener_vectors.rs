@@ -17,16 +17,23 @@
 //!   the frames must still be type-0 error replies on the same sessions.
 //! * `call_unregistered_plain_name`: skynet's harbor never answers an unknown global
 //!   name; the Rust node answers `call to invalid address` (checked).
+//!
+//! One named trial per recorded exchange, `listener::<exchange>`. As the node's
+//! state carries from one exchange to the next, the replay of all of them runs once
+//! (bounded by `TEST_LIMIT`), the first trial to run doing it, and each trial reports
+//! its own exchange; `suite::documented_differences` checks the differences.
 
 mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use common::replay::compare_replies;
-use common::{exchanges, Event, Exchange, Failures};
+use common::{exchanges, run, shared, Event, Exchange, Failures};
+use libtest_mimic::{Failed, Trial};
 use skynet_cluster::frame::take_frame;
 use skynet_cluster::{conformance, Node};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -137,22 +144,64 @@ async fn replay(x: &Exchange, addr: SocketAddr, fails: &mut Failures, loose: &mu
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_exchange_against_a_rust_listener() {
-    timeout(common::TEST_LIMIT, async {
-        let node = Node::default();
-        conformance::register(&node).expect("conformance");
-        let addr = node.open("127.0.0.1:0").await.expect("listen");
-        let mut fails = Failures::default();
-        let mut loose = Vec::new();
-        let all = exchanges();
-        for x in &all {
-            replay(x, addr, &mut fails, &mut loose).await;
-        }
+/// The replay: per exchange (in recorded order), its failures and its documented
+/// differences.
+type Pass = Vec<(Vec<String>, Vec<String>)>;
+
+/// Every exchange in recorded order against one Rust listener.
+fn replay_all(xs: &[Exchange]) -> Pass {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        timeout(common::TEST_LIMIT, async {
+            let node = Node::default();
+            conformance::register(&node).expect("conformance");
+            let addr = node.open("127.0.0.1:0").await.expect("listen");
+            let mut pass = Vec::new();
+            for x in xs {
+                let mut fails = Failures::default();
+                let mut loose = Vec::new();
+                replay(x, addr, &mut fails, &mut loose).await;
+                pass.push((fails.0, loose));
+            }
+            pass
+        })
+        .await
+        .expect("test took too long")
+    })
+}
+
+struct Shared {
+    exchanges: Vec<Exchange>,
+    pass: OnceLock<Result<Pass, String>>,
+}
+
+impl Shared {
+    fn pass(&self) -> Result<&Pass, Failed> {
+        shared(&self.pass, || replay_all(&self.exchanges))
+    }
+}
+
+fn main() {
+    let s = Arc::new(Shared {
+        exchanges: exchanges(),
+        pass: OnceLock::new(),
+    });
+    let mut trials = Vec::new();
+    for (i, x) in s.exchanges.iter().enumerate() {
+        let s = Arc::clone(&s);
+        trials.push(Trial::test(format!("listener::{}", x.id), move || {
+            Failures(s.pass()?[i].0.clone()).verdict("listener replay")
+        }));
+    }
+    trials.push(Trial::test("suite::documented_differences", move || {
+        let loose: Vec<&String> = s.pass()?.iter().flat_map(|(_, l)| l).collect();
         // The documented differences, and no others.
         assert_eq!(loose.len(), 5, "documented differences: {loose:#?}");
-        fails.finish("listener replay");
-    })
-    .await
-    .expect("test took too long");
+        Ok(())
+    }));
+    run(trials)
 }
