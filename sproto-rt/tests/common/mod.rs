@@ -1,5 +1,5 @@
 //! Helpers shared by the vector tests: locating and loading the vector files, hex,
-//! reporting every failing vector at once, and the one-trial-per-vector harness.
+//! and the one-trial-per-vector harness.
 
 #![allow(dead_code)]
 
@@ -28,16 +28,6 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("vector hex"))
         .collect()
-}
-
-/// Fails with every failure listed.
-pub fn report(what: &str, total: usize, failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{what}: {} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 /// One vector's verdict: it passes when its check pushed no failure, and fails with
