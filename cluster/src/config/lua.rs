@@ -7,9 +7,11 @@ use std::fmt;
 
 use super::ConfigError;
 
-/// A value on the right of `=` (strings, booleans, numbers as written, `nil`).
+/// A value on the right of `=` (strings, tables of strings, booleans, numbers as
+/// written, `nil`).
 pub(super) enum ConfigValue {
     Str(String),
+    List(Vec<String>),
     Bool(bool),
     Num(String),
     Nil,
@@ -19,6 +21,7 @@ impl fmt::Display for ConfigValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigValue::Str(s) => f.write_str(s),
+            ConfigValue::List(l) => write!(f, "{{{}}}", l.join(", ")),
             ConfigValue::Bool(b) => write!(f, "{b}"),
             ConfigValue::Num(n) => f.write_str(n),
             ConfigValue::Nil => f.write_str("nil"),
@@ -178,8 +181,56 @@ impl<'a> LuaParser<'a> {
         s
     }
 
+    /// A string: short or long-bracket.
+    fn string(&mut self) -> Result<Option<String>, ConfigError> {
+        match self.peek() {
+            Some('"' | '\'') => Ok(Some(self.short_string()?)),
+            Some('[') => match self.long_bracket_level() {
+                Some(level) => Ok(Some(self.long_bracket(level, "string")?)),
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// A group's table `{ "h:p", "h:p" }` (the `{` is next): at least one string,
+    /// `,` or `;` between them, one after the last allowed.
+    fn list(&mut self) -> Result<Vec<String>, ConfigError> {
+        let (line, column) = self.position();
+        self.bump();
+        let mut items = Vec::new();
+        loop {
+            self.skip_space_and_comments()?;
+            if self.eat('}') {
+                if items.is_empty() {
+                    return Err(ConfigError::Syntax {
+                        line,
+                        column,
+                        message: "a group needs at least one address".into(),
+                    });
+                }
+                return Ok(items);
+            }
+            match self.string()? {
+                Some(s) => items.push(s),
+                None => {
+                    return Err(self.error("expected an address string in the group".into()))
+                }
+            }
+            self.skip_space_and_comments()?;
+            if !(self.eat(',') || self.eat(';')) {
+                self.skip_space_and_comments()?;
+                if !self.eat('}') {
+                    return Err(self.error("expected ',' or '}' in the group".into()));
+                }
+                return Ok(items);
+            }
+        }
+    }
+
     pub(super) fn value(&mut self) -> Result<ConfigValue, ConfigError> {
         match self.peek() {
+            Some('{') => Ok(ConfigValue::List(self.list()?)),
             Some('"' | '\'') => Ok(ConfigValue::Str(self.short_string()?)),
             Some('[') => match self.long_bracket_level() {
                 Some(level) => Ok(ConfigValue::Str(self.long_bracket(level, "string")?)),

@@ -1,6 +1,6 @@
-//! [`ClusterConfig`]: the node map (node name → `"host:port"` or down), read from
-//! code, from a skynet `clustername.lua` file (its Lua subset is read by the private
-//! `lua` module), or from a `name=host:port,...` list.
+//! [`ClusterConfig`]: the node map (node name → `"host:port"`, a group of them, or
+//! down), read from code, from a skynet `clustername.lua` file (its Lua subset is read
+//! by the private `lua` module), or from a `name=host:port,...` list.
 
 mod lua;
 
@@ -32,13 +32,22 @@ pub enum ConfigError {
         /// What was expected and found.
         message: String,
     },
-    /// An item of a `name=host:port,...` list without `=` or with an empty name.
-    #[error("invalid cluster list item {0:?} (expected NAME=HOST:PORT or NAME=false)")]
+    /// An item of a `name=host:port,...` list without `=`, with an empty name, or
+    /// with an empty member in a `HOST:PORT|HOST:PORT` group.
+    #[error("invalid cluster list item {0:?} (expected NAME=HOST:PORT[|HOST:PORT...] or NAME=false)")]
     BadListItem(String),
 }
 
-/// The cluster config: which node name is at which `"host:port"`, and which nodes
-/// are down (`false`). Node names are local keys: nothing on the wire names a node.
+/// The cluster config: which node name is at which `"host:port"` (or which group of
+/// them), and which nodes are down (`false`). Node names are local keys: nothing on
+/// the wire names a node.
+///
+/// A **group** is a node name with several addresses — a Lua table
+/// `db = { "h1:2528", "h2:2528" }` in a file, `db=h1:2528|h2:2528` in a list,
+/// [`with_group`](Self::with_group) in code. A [`Node`](crate::Node) spreads the calls
+/// and pushes to such a name over its healthy members (least calls in flight,
+/// round-robin among equals) and skips a failed member until it answers again. A
+/// group of one address is a plain node.
 ///
 /// Options of a `clustername.lua` file (`__nowaiting = true`, any `__name`) are kept
 /// in [`options`](Self::options); this implementation never waits for an absent node
@@ -61,11 +70,18 @@ pub enum ConfigError {
 ///
 /// let same: ClusterConfig = "db=127.0.0.1:2528,db2=127.0.0.1:2529,gone=false".parse()?;
 /// assert_eq!(same.address("db2"), Some(Some("127.0.0.1:2529")));
+///
+/// // A group: one name, several members.
+/// let group = ClusterConfig::parse_lua(r#"db = { "10.0.0.1:2528", "10.0.0.2:2528" }"#)?;
+/// let members = group.members("db").flatten().unwrap_or_default();
+/// assert_eq!(members, ["10.0.0.1:2528", "10.0.0.2:2528"]);
+/// assert_eq!(group, "db=10.0.0.1:2528|10.0.0.2:2528".parse()?);
 /// # Ok::<(), skynet_cluster::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterConfig {
-    nodes: BTreeMap<String, Option<String>>,
+    /// Each node's addresses (at least one), or `None` when down.
+    nodes: BTreeMap<String, Option<Vec<String>>>,
     options: BTreeMap<String, String>,
 }
 
@@ -78,8 +94,45 @@ impl ClusterConfig {
     /// Adds (or replaces) node `name` at `address` (`"host:port"`).
     #[must_use]
     pub fn with_node(mut self, name: impl Into<String>, address: impl Into<String>) -> Self {
-        self.nodes.insert(name.into(), Some(address.into()));
+        self.nodes.insert(name.into(), Some(vec![address.into()]));
         self
+    }
+
+    /// Adds (or replaces) node `name` as a group of `addresses` (duplicates are
+    /// kept once; no address at all makes the node down).
+    ///
+    /// ```
+    /// use skynet_cluster::ClusterConfig;
+    ///
+    /// let cfg = ClusterConfig::new().with_group("db", ["127.0.0.1:2528", "127.0.0.1:2529"]);
+    /// assert_eq!(cfg.members("db").flatten().map(<[String]>::len), Some(2));
+    /// assert_eq!(cfg.address("db"), Some(Some("127.0.0.1:2528")));   // the first member
+    /// ```
+    #[must_use]
+    pub fn with_group<I, S>(mut self, name: impl Into<String>, addresses: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.set_group(name, addresses);
+        self
+    }
+
+    /// Sets node `name` to a group of `addresses` (as [`with_group`](Self::with_group)).
+    pub fn set_group<I, S>(&mut self, name: impl Into<String>, addresses: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut members: Vec<String> = Vec::new();
+        for a in addresses {
+            let a = a.into();
+            if !members.contains(&a) {
+                members.push(a);
+            }
+        }
+        self.nodes
+            .insert(name.into(), (!members.is_empty()).then_some(members));
     }
 
     /// Adds (or replaces) node `name` as down (`false`).
@@ -91,7 +144,7 @@ impl ClusterConfig {
 
     /// Sets node `name` to `address` (`None` = down).
     pub fn set(&mut self, name: impl Into<String>, address: Option<String>) {
-        self.nodes.insert(name.into(), address);
+        self.nodes.insert(name.into(), address.map(|a| vec![a]));
     }
 
     /// Removes node `name` (it becomes absent).
@@ -99,14 +152,22 @@ impl ClusterConfig {
         self.nodes.remove(name);
     }
 
-    /// `None` when `name` is absent, `Some(None)` when it is down, else its address.
+    /// `None` when `name` is absent, `Some(None)` when it is down, else its address
+    /// (the first member of a group: see [`members`](Self::members)).
     pub fn address(&self, name: &str) -> Option<Option<&str>> {
+        self.nodes.get(name).map(first)
+    }
+
+    /// `None` when `name` is absent, `Some(None)` when it is down, else its addresses
+    /// (one for a plain node, several for a group).
+    pub fn members(&self, name: &str) -> Option<Option<&[String]>> {
         self.nodes.get(name).map(Option::as_deref)
     }
 
-    /// Every node: name and address (`None` = down), sorted by name.
+    /// Every node: name and address (`None` = down; the first member of a group),
+    /// sorted by name.
     pub fn nodes(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
-        self.nodes.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+        self.nodes.iter().map(|(k, v)| (k.as_str(), first(v)))
     }
 
     /// The `__name = value` options of a config file (name without the `__`, value
@@ -141,8 +202,9 @@ impl ClusterConfig {
     }
 
     /// Parses the Lua subset `clustername.lua` files are written in: assignments
-    /// `name = "host:port"`, `name = false`, `name = nil` (absent) and
-    /// `["name"] = ...`, separated by newlines or `;`; strings in `"` or `'` with
+    /// `name = "host:port"`, `name = { "host:port", "host:port" }` (a group: a table
+    /// of at least one string, `,` or `;` between them), `name = false`, `name = nil`
+    /// (absent) and `["name"] = ...`, separated by newlines or `;`; strings in `"` or `'` with
     /// Lua's escapes, or long brackets `[[...]]`; `--` line and `--[[ ]]` block
     /// comments. `__name = value` lines are options (value: string, boolean or
     /// number).
@@ -182,6 +244,7 @@ impl ClusterConfig {
             }
             match value {
                 ConfigValue::Str(s) => cfg.set(name, Some(s)),
+                ConfigValue::List(members) => cfg.set_group(name, members),
                 ConfigValue::Bool(false) => cfg.set(name, None),
                 ConfigValue::Nil => cfg.remove(&name),
                 other => {
@@ -189,7 +252,7 @@ impl ClusterConfig {
                         line,
                         column,
                         message: format!(
-                            "the address of node {name:?} must be a string or false, found {other}"
+                            "the address of node {name:?} must be a string, a table of strings or false, found {other}"
                         ),
                     })
                 }
@@ -198,11 +261,15 @@ impl ClusterConfig {
     }
 }
 
+fn first(members: &Option<Vec<String>>) -> Option<&str> {
+    members.as_ref().and_then(|m| m.first()).map(String::as_str)
+}
+
 impl FromStr for ClusterConfig {
     type Err = ConfigError;
 
-    /// Parses `NAME=HOST:PORT[,NAME=HOST:PORT...]`; `NAME=false` is down. Empty items
-    /// are skipped.
+    /// Parses `NAME=HOST:PORT[,NAME=HOST:PORT...]`; `NAME=false` is down,
+    /// `NAME=HOST:PORT|HOST:PORT` a group. Empty items are skipped.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut cfg = ClusterConfig::new();
         for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
@@ -216,7 +283,11 @@ impl FromStr for ClusterConfig {
             if addr == "false" {
                 cfg.set(name, None);
             } else {
-                cfg.set(name, Some(addr.to_owned()));
+                let members: Vec<&str> = addr.split('|').map(str::trim).collect();
+                if members.iter().any(|m| m.is_empty()) {
+                    return Err(ConfigError::BadListItem(item.to_owned()));
+                }
+                cfg.set_group(name, members);
             }
         }
         Ok(cfg)
@@ -282,6 +353,43 @@ mod tests {
     }
 
     #[test]
+    fn groups_in_lua_and_in_lists() {
+        let cfg = ClusterConfig::parse_lua(
+            "db = { \"h1:1\", 'h2:2'; [[h3:3]], } -- three members\none = {\"h:9\"}\nx = \"h:4\"",
+        )
+        .unwrap();
+        let db: Vec<&str> = cfg
+            .members("db")
+            .flatten()
+            .unwrap()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(db, ["h1:1", "h2:2", "h3:3"]);
+        assert_eq!(cfg.address("db"), Some(Some("h1:1")));
+        assert_eq!(cfg.members("one").flatten().map(<[String]>::len), Some(1));
+        assert_eq!(cfg.address("x"), Some(Some("h:4")));
+        let listed: ClusterConfig = "db=h1:1|h2:2 | h3:3,one=h:9,x=h:4".parse().unwrap();
+        assert_eq!(listed, cfg);
+        assert!("db=h1:1||h2:2".parse::<ClusterConfig>().is_err());
+        assert!("db=|h".parse::<ClusterConfig>().is_err());
+        for (text, line, col) in [
+            ("db = {}", 1, 6),
+            ("db = { 1 }", 1, 8),
+            ("db = { \"a\" \"b\" }", 1, 12),
+            ("db = { \"a\"", 1, 11),
+            ("db = { false }", 1, 8),
+        ] {
+            match ClusterConfig::parse_lua(text) {
+                Err(ConfigError::Syntax {
+                    line: l, column: c, ..
+                }) => assert_eq!((l, c), (line, col), "{text:?}"),
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn never_panics_on_odd_text() {
         for text in [
             "[",
@@ -294,6 +402,9 @@ mod tests {
             "é=1",
             "a=-",
             "[[x]]",
+            "a={",
+            "a={\"x\",",
+            "a={{}}",
         ] {
             let _ = ClusterConfig::parse_lua(text);
         }

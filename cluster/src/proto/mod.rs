@@ -13,6 +13,9 @@
 //! * [`NodeLink`]: one remote node name across its connections — session numbering,
 //!   the node map's target, stale connect attempts after a reload, and the
 //!   [`Backoff`] after failed connects.
+//! * [`Balancer`]: a node group's members — which one takes the next call (least in
+//!   flight, round robin among equals), which are down and when they are probed;
+//!   [`reconcile`] keeps the unchanged members across a reload.
 //!
 //! ```
 //! use std::time::Instant;
@@ -51,6 +54,7 @@
 pub(crate) mod admission;
 mod backoff;
 mod client;
+mod group;
 pub(crate) mod log_limit;
 mod server;
 
@@ -58,6 +62,7 @@ pub use backoff::{Backoff, DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_MIN};
 pub use client::{
     sync_outcome, Check, ClientClose, ClientConn, CloseReason, Delivery, NodeLink, Target,
 };
+pub use group::{reconcile, Balancer, Outcome, Ticket};
 pub use server::{
     encode_reply, Dispatch, Missing, ReadPlan, Resolver, ServerClose, ServerConfig, ServerConn,
     ServerEvent, FREE_BYTES, IN_FLIGHT_CHARGE,
