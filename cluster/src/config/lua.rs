@@ -213,9 +213,7 @@ impl<'a> LuaParser<'a> {
             }
             match self.string()? {
                 Some(s) => items.push(s),
-                None => {
-                    return Err(self.error("expected an address string in the group".into()))
-                }
+                None => return Err(self.error("expected an address string in the group".into())),
             }
             self.skip_space_and_comments()?;
             if !(self.eat(',') || self.eat(';')) {

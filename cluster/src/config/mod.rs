@@ -34,7 +34,9 @@ pub enum ConfigError {
     },
     /// An item of a `name=host:port,...` list without `=`, with an empty name, or
     /// with an empty member in a `HOST:PORT|HOST:PORT` group.
-    #[error("invalid cluster list item {0:?} (expected NAME=HOST:PORT[|HOST:PORT...] or NAME=false)")]
+    #[error(
+        "invalid cluster list item {0:?} (expected NAME=HOST:PORT[|HOST:PORT...] or NAME=false)"
+    )]
     BadListItem(String),
 }
 

@@ -197,6 +197,23 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
+/// How a call of [`Channel::try_call`] failed.
+#[derive(Debug)]
+pub(crate) enum Failed {
+    /// Before its request was written: it did not reach the node.
+    NotSent(CallError),
+    /// After: it may have run there.
+    Sent(CallError),
+}
+
+impl Failed {
+    pub(crate) fn error(self) -> CallError {
+        match self {
+            Failed::NotSent(e) | Failed::Sent(e) => e,
+        }
+    }
+}
+
 struct ChanState {
     link: NodeLink,
     conn: Option<Arc<Conn>>,
@@ -332,8 +349,25 @@ impl Channel {
         payload: &[u8],
         trace: Option<&[u8]>,
     ) -> Result<Bytes, CallError> {
-        let session = self.lock().link.begin_call(payload, trace)?;
-        let conn = self.conn().await?;
+        self.try_call(address, payload, trace)
+            .await
+            .map_err(Failed::error)
+    }
+
+    /// [`call`](Self::call), telling whether the request was written when it fails
+    /// (a node group sends a call that was not to another member).
+    pub(crate) async fn try_call(
+        &self,
+        address: AddrRef<'_>,
+        payload: &[u8],
+        trace: Option<&[u8]>,
+    ) -> Result<Bytes, Failed> {
+        let session = self
+            .lock()
+            .link
+            .begin_call(payload, trace)
+            .map_err(Failed::NotSent)?;
+        let conn = self.conn().await.map_err(Failed::NotSent)?;
         let (tx, rx) = oneshot::channel();
         let mut guard = PendingGuard {
             conn: &conn,
@@ -341,7 +375,8 @@ impl Channel {
             armed: true,
             sent: Instant::now(),
         };
-        conn.write(|core, buf| core.call(buf, address, session, payload, trace, tx))?;
+        conn.write(|core, buf| core.call(buf, address, session, payload, trace, tx))
+            .map_err(Failed::NotSent)?;
         conn.queue.wait_space().await;
         if let Some(peek) = &conn.peek {
             // A lone caller keeps its thread awake until the reply's bytes arrive.
@@ -355,6 +390,7 @@ impl Channel {
         let r = rx.await;
         guard.armed = false;
         r.unwrap_or(Err(CallError::ConnectionLost))
+            .map_err(Failed::Sent)
     }
 
     /// One push: session 0 when it fits a frame, else a consumed session; returns once
@@ -365,9 +401,26 @@ impl Channel {
         payload: &[u8],
         trace: Option<&[u8]>,
     ) -> Result<(), CallError> {
-        let session = self.lock().link.begin_push(payload, trace)?;
-        let conn = self.conn().await?;
-        conn.write(|core, buf| core.push(buf, address, session, payload, trace))?;
+        self.try_send(address, payload, trace)
+            .await
+            .map_err(Failed::error)
+    }
+
+    /// [`send`](Self::send), telling whether the push was queued when it fails.
+    pub(crate) async fn try_send(
+        &self,
+        address: AddrRef<'_>,
+        payload: &[u8],
+        trace: Option<&[u8]>,
+    ) -> Result<(), Failed> {
+        let session = self
+            .lock()
+            .link
+            .begin_push(payload, trace)
+            .map_err(Failed::NotSent)?;
+        let conn = self.conn().await.map_err(Failed::NotSent)?;
+        conn.write(|core, buf| core.push(buf, address, session, payload, trace))
+            .map_err(Failed::NotSent)?;
         conn.queue.wait_space().await;
         Ok(())
     }
@@ -395,6 +448,11 @@ impl Channel {
         let r = rx.await;
         guard.armed = false;
         sync_outcome(r.unwrap_or(Err(CallError::ConnectionLost)))
+    }
+
+    /// Where the node map says this channel's node is.
+    pub(crate) fn target(&self) -> Target {
+        self.lock().link.target().clone()
     }
 
     /// Calls waiting for a reply on the current connection.

@@ -10,5 +10,6 @@ pub(crate) mod node;
 mod options;
 mod poll;
 mod queue;
+mod remote;
 
 pub use node::{CallOptions, Node, NodeBuilder};

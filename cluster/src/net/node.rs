@@ -15,17 +15,17 @@ use tokio::task::AbortHandle;
 use tracing::Instrument;
 
 use super::budget::Budget;
-use super::channel::Channel;
 use super::listener::{accept_loop, ServerCtx};
 use super::options::NodeOptions;
 pub use super::options::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
+use super::remote::{targets_of, Remote};
 use crate::address::Address;
 use crate::config::ClusterConfig;
 use crate::error::{CallError, OpenError, RegisterError};
 use crate::frame::WireAddress;
 use crate::luaseri;
 use crate::proto::admission::Admission;
-use crate::proto::{Missing, Resolver, Target};
+use crate::proto::{Missing, Resolver};
 use crate::reassembly::Limits;
 use crate::registry::Registry;
 use crate::service::Service;
@@ -217,7 +217,7 @@ impl CallOptions {
 
 struct Nodes {
     config: ClusterConfig,
-    channels: HashMap<String, Arc<Channel>>,
+    channels: HashMap<String, Arc<Remote>>,
 }
 
 struct Inner {
@@ -256,6 +256,14 @@ impl Drop for Inner {
 ///   after a loss. A call fails at once with a typed [`CallError`] when the node is
 ///   absent or down or the connection is lost, and after the call timeout
 ///   ([`DEFAULT_CALL_TIMEOUT`]). Dropping a call's future forgets its session.
+/// * **Groups** — a node name with several addresses
+///   ([`ClusterConfig::with_group`]) has one connection per member; each call and
+///   push goes to the member with the fewest calls in flight (round robin among
+///   equals). A member that cannot be reached or whose connection is lost is skipped
+///   until a probe after the reconnect back-off answers; only the calls in flight
+///   on it fail, a call that could not be sent to it goes to another member, and a
+///   call fails when every member is down ([`CallError::Connect`]). The policy:
+///   [`proto::Balancer`](crate::proto::Balancer).
 /// * **Serving** — [`register`](Self::register) a [`Service`], then
 ///   [`open`](Self::open) a listener.
 /// * **Reconfiguring** — [`reload`](Self::reload) replaces the node map: a changed
@@ -308,11 +316,14 @@ impl Node {
     /// reconnected on its next call (calls in flight on the old connection fail with
     /// [`CallError::ConnectionLost`]); a node set down closes its connection (calls in
     /// flight and later calls fail with [`CallError::NodeDown`]); a node no longer in
-    /// the map fails with [`CallError::UnknownNode`]. Session counters continue.
+    /// the map fails with [`CallError::UnknownNode`]. Session counters continue. In a
+    /// group, members at an unchanged address keep their connection and calls in
+    /// flight; members that left are closed (their calls in flight fail with
+    /// [`CallError::ConnectionLost`]); new members join up.
     pub fn reload(&self, config: ClusterConfig) {
         let mut nodes = self.inner.nodes.write().unwrap_or_else(|e| e.into_inner());
         for (name, channel) in &nodes.channels {
-            channel.retarget(target_of(&config, name));
+            channel.retarget(targets_of(&config, name));
         }
         nodes.config = config;
     }
@@ -417,7 +428,7 @@ impl Node {
         self.inner.registry.unregister(handle)
     }
 
-    fn channel(&self, node: &str) -> Result<Arc<Channel>, CallError> {
+    fn channel(&self, node: &str) -> Result<Arc<Remote>, CallError> {
         if *self.inner.shutdown.borrow() {
             return Err(CallError::Shutdown);
         }
@@ -431,12 +442,12 @@ impl Node {
             }
         }
         let mut nodes = self.inner.nodes.write().unwrap_or_else(|e| e.into_inner());
-        let target = target_of(&nodes.config, node);
+        let targets = targets_of(&nodes.config, node);
         let opts = self.inner.opts.clone();
         let c = nodes
             .channels
             .entry(node.to_owned())
-            .or_insert_with(|| Arc::new(Channel::new(node, target, opts)));
+            .or_insert_with(|| Arc::new(Remote::new(node, targets, opts)));
         Ok(c.clone())
     }
 
@@ -616,7 +627,7 @@ impl Node {
     /// taken by their nodes unless a connection fails. Returns the nodes whose flush
     /// failed, with why.
     pub async fn close(&self, timeout: Duration) -> Vec<(String, CallError)> {
-        let channels: Vec<(String, Arc<Channel>)> = {
+        let channels: Vec<(String, Arc<Remote>)> = {
             let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
             nodes
                 .channels
@@ -693,13 +704,5 @@ impl Resolver for Node {
 
     fn query(&self, name: &[u8]) -> Option<u32> {
         self.inner.registry.query(name)
-    }
-}
-
-fn target_of(config: &ClusterConfig, name: &str) -> Target {
-    match config.address(name) {
-        Some(Some(a)) => Target::Up(a.to_owned()),
-        Some(None) => Target::Down,
-        None => Target::Absent,
     }
 }

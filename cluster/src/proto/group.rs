@@ -228,7 +228,11 @@ impl Balancer {
                 if !m.down || ticket.probe {
                     m.down = true;
                     let wait = m.backoff.failed(now);
-                    tracing::debug!(member = m.id, retry_in_ms = wait.as_millis() as u64, "group member down");
+                    tracing::debug!(
+                        member = m.id,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "group member down"
+                    );
                 }
             }
             Outcome::Abandoned => {}
@@ -407,7 +411,10 @@ mod tests {
         tried.sort_unstable();
         assert_eq!(tried, [1, 2, 3]);
         assert_eq!(b.next_probe(t), Some(ms(100)));
-        assert!(b.pick(t + ms(99), &[]).is_none(), "all down within the back-off");
+        assert!(
+            b.pick(t + ms(99), &[]).is_none(),
+            "all down within the back-off"
+        );
         let p = b.pick(t + ms(100), &[]).unwrap();
         assert!(p.is_probe());
     }
@@ -434,7 +441,10 @@ mod tests {
         );
         assert_eq!(reconcile(&[up("a"), up("b")], &[up("c")]), [Some(0)]);
         assert_eq!(reconcile(&[up("a"), up("b")], &[up("b")]), [Some(1)]);
-        assert_eq!(reconcile(&[Target::Down], &[up("a"), up("b")]), [None, None]);
+        assert_eq!(
+            reconcile(&[Target::Down], &[up("a"), up("b")]),
+            [None, None]
+        );
         assert_eq!(reconcile(&[Target::Down], &[up("a")]), [Some(0)]);
         assert_eq!(reconcile(&[], &[up("a")]), [None]);
     }
