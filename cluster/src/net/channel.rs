@@ -314,13 +314,15 @@ impl Channel {
                     address,
                 } => (generation, address),
             };
-            let r =
-                match tokio::time::timeout(self.opts.connect_timeout, TcpStream::connect(&address))
-                    .await
-                {
-                    Ok(r) => r.and_then(|s| split_peeker(s, self.opts.busy_poll)),
-                    Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
-                };
+            let r = match tokio::time::timeout(
+                self.opts.connect_timeout,
+                super::auth::connect(&address, &self.opts, &self.name),
+            )
+            .await
+            {
+                Ok(r) => r.and_then(|s| split_peeker(s, self.opts.busy_poll)),
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+            };
             let mut st = self.lock();
             match r {
                 Ok((stream, peek)) => {

@@ -26,6 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use super::auth::AuthGate;
 use super::budget::{Budget, Held};
 use super::options::NodeOptions;
 use super::queue::OutQueue;
@@ -42,6 +43,8 @@ pub(crate) struct ServerCtx {
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) admission: Arc<Admission>,
     pub(crate) budget: Budget,
+    /// The handshake accepted connections must pass first (when required).
+    pub(crate) auth: Arc<AuthGate>,
 }
 
 /// The clock of the connections: tokio's (so that the timers and the deadlines the
@@ -78,6 +81,11 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                 tokio::spawn(
                     async move {
                         tracing::debug!("accepted");
+                        let Some(stream) =
+                            ctx.auth.accept(stream, peer, ctx.opts.frame_timeout).await
+                        else {
+                            return;
+                        };
                         let why = serve(stream, peer, ctx).await;
                         tracing::debug!(reason = %why, "connection closed");
                         drop(slot);

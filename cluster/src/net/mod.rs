@@ -3,6 +3,7 @@
 //! both directions), the client channel per remote node, the listener, the request
 //! budget's semaphore, and the [`Node`] that ties them together.
 
+mod auth;
 mod budget;
 pub(crate) mod channel;
 pub(crate) mod listener;

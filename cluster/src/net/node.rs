@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
+use super::auth::AuthGate;
 use super::budget::Budget;
 use super::listener::{accept_loop, ServerCtx};
 use super::options::NodeOptions;
@@ -160,6 +161,37 @@ impl NodeBuilder {
         self
     }
 
+    /// Requires the shared-secret handshake (feature `auth`) on this node's listeners:
+    /// a peer that does not prove it knows `secret` — a plain skynet node, a Rust node
+    /// without the secret or with another — is refused before any request is read
+    /// (counted: [`Node::refused_auth`]). What it protects and what not (it is not a
+    /// substitute for TLS): [`proto::ServerHandshake`](crate::proto::ServerHandshake).
+    ///
+    /// ```
+    /// use skynet_cluster::proto::AuthSecret;
+    /// use skynet_cluster::Node;
+    ///
+    /// let secret = AuthSecret::new(std::fs::read("Cargo.toml")?)?;  // a key file's bytes
+    /// let node = Node::builder().require_auth(secret.clone()).auth_node("db", secret).build();
+    /// # drop(node);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "auth")]
+    pub fn require_auth(mut self, secret: crate::proto::AuthSecret) -> Self {
+        self.opts.auth.listen = Some(secret);
+        self
+    }
+
+    /// Calls and pushes to node `node` (every member, for a group) open their
+    /// connections with the shared-secret handshake (feature `auth`): the node must
+    /// require it with the same secret, and must prove it knows the secret before
+    /// anything is sent. Other nodes are spoken to as plain skynet nodes.
+    #[cfg(feature = "auth")]
+    pub fn auth_node(mut self, node: impl Into<String>, secret: crate::proto::AuthSecret) -> Self {
+        self.opts.auth.nodes.insert(node.into(), secret);
+        self
+    }
+
     /// The node.
     pub fn build(self) -> Node {
         let (shutdown, _) = watch::channel(false);
@@ -178,6 +210,7 @@ impl NodeBuilder {
                     self.opts.max_connections_per_address,
                 ),
                 budget: Budget::new(self.opts.request_budget),
+                auth: Arc::new(AuthGate::new(&self.opts)),
             }),
         }
     }
@@ -230,6 +263,8 @@ struct Inner {
     admission: Arc<Admission>,
     /// Request bytes in memory, over every accepted connection.
     budget: Budget,
+    /// The handshake of accepted connections, and its refusals.
+    auth: Arc<AuthGate>,
 }
 
 impl Drop for Inner {
@@ -379,6 +414,7 @@ impl Node {
             shutdown: self.inner.shutdown.subscribe(),
             admission: self.inner.admission.clone(),
             budget: self.inner.budget.clone(),
+            auth: self.inner.auth.clone(),
         });
         let span = tracing::info_span!("cluster.listen", addr = %local);
         tracing::info!(parent: &span, "listening");
@@ -657,6 +693,13 @@ impl Node {
     /// connection limit.
     pub fn refused_connections(&self) -> u64 {
         self.inner.admission.refused()
+    }
+
+    /// Connections refused so far because the peer did not pass the shared-secret
+    /// handshake that [`NodeBuilder::require_auth`] requires (feature `auth`).
+    #[cfg(feature = "auth")]
+    pub fn refused_auth(&self) -> u64 {
+        self.inner.auth.refused()
     }
 
     /// Request bytes the node can still take into memory (of

@@ -29,6 +29,8 @@ pub(crate) struct NodeOptions {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) busy_poll: Duration,
+    #[cfg(feature = "auth")]
+    pub(crate) auth: super::auth::AuthOptions,
 }
 
 impl Default for NodeOptions {
@@ -48,6 +50,8 @@ impl Default for NodeOptions {
             backoff_min: DEFAULT_BACKOFF_MIN,
             backoff_max: DEFAULT_BACKOFF_MAX,
             busy_poll: Duration::ZERO,
+            #[cfg(feature = "auth")]
+            auth: super::auth::AuthOptions::default(),
         }
     }
 }

@@ -16,6 +16,8 @@
 //! * [`Balancer`]: a node group's members — which one takes the next call (least in
 //!   flight, round robin among equals), which are down and when they are probed;
 //!   [`reconcile`] keeps the unchanged members across a reload.
+//! * `ClientHandshake` / `ServerHandshake` (feature `auth`): the optional
+//!   shared-secret handshake before the first frame, and what it does not protect.
 //!
 //! ```
 //! use std::time::Instant;
@@ -52,12 +54,19 @@
 //! ```
 
 pub(crate) mod admission;
+#[cfg(feature = "auth")]
+mod auth;
 mod backoff;
 mod client;
 mod group;
 pub(crate) mod log_limit;
 mod server;
 
+#[cfg(feature = "auth")]
+pub use auth::{
+    AuthError, AuthSecret, ClientHandshake, ServerHandshake, ACCEPTED, AUTH_MAGIC, CHALLENGE_LEN,
+    HELLO_LEN, MAC_LEN, NONCE_LEN, PROOF_LEN,
+};
 pub use backoff::{Backoff, DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_MIN};
 pub use client::{
     sync_outcome, Check, ClientClose, ClientConn, CloseReason, Delivery, NodeLink, Target,
