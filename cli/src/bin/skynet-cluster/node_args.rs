@@ -8,13 +8,15 @@ use std::time::Duration;
 use clap::Args;
 use skynet_cluster::luaseri::json::from_json;
 use skynet_cluster::luaseri::LuaValue;
+use skynet_cluster::proto::AuthSecret;
 use skynet_cluster::{ClusterConfig, Node, NodeBuilder};
 use sproto_cli::io::parse_json;
 
-/// `--cluster`, `--config`, `--timeout`.
+/// `--cluster`, `--config`, `--timeout`, `--busy-poll-us`, `--auth-secret-file`.
 #[derive(Args, Debug, Clone)]
 pub struct ClusterArgs {
-    /// Cluster nodes: NAME=HOST:PORT[,NAME=HOST:PORT...] (NAME=false: down). Repeatable.
+    /// Cluster nodes: NAME=HOST:PORT[,NAME=HOST:PORT...] (NAME=false: down;
+    /// NAME=HOST:PORT|HOST:PORT: a group, calls spread over its live members). Repeatable.
     #[arg(long = "cluster", value_name = "NAME=HOST:PORT[,...]")]
     pub cluster: Vec<String>,
     /// A skynet clustername.lua file with more nodes (--cluster entries win).
@@ -28,6 +30,13 @@ pub struct ClusterArgs {
     /// CPU.
     #[arg(long, default_value_t = 0, value_name = "MICROS")]
     pub busy_poll_us: u64,
+    /// A file whose bytes (trailing whitespace removed) are the shared secret of the
+    /// authentication handshake between Rust nodes: `serve` refuses peers without it,
+    /// `call` / `send` / `query` / `bench` prove it to the node (which must be a Rust
+    /// node serving with the same secret; skynet nodes do not speak it). Not a
+    /// substitute for TLS: it decides who may connect, and encrypts nothing.
+    #[arg(long, value_name = "FILE")]
+    pub auth_secret_file: Option<PathBuf>,
 }
 
 impl ClusterArgs {
@@ -62,12 +71,37 @@ impl ClusterArgs {
         Ok(self.builder()?.build())
     }
 
-    /// A node builder with this map and timeout, for more settings.
+    /// A node builder with this map and timeout, for more settings. With
+    /// `--auth-secret-file`, connections to every node of the map authenticate.
     pub fn builder(&self) -> Result<NodeBuilder, String> {
-        Ok(Node::builder()
-            .config(self.config()?)
+        let config = self.config()?;
+        let names: Vec<String> = config.nodes().map(|(n, _)| n.to_owned()).collect();
+        let mut b = Node::builder()
+            .config(config)
             .call_timeout(Some(self.timeout()?))
-            .busy_poll(Duration::from_micros(self.busy_poll_us)))
+            .busy_poll(Duration::from_micros(self.busy_poll_us));
+        if let Some(secret) = self.auth_secret()? {
+            for name in names {
+                b = b.auth_node(name, secret.clone());
+            }
+        }
+        Ok(b)
+    }
+
+    /// The secret of `--auth-secret-file`, if given.
+    pub fn auth_secret(&self) -> Result<Option<AuthSecret>, String> {
+        let Some(path) = &self.auth_secret_file else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("--auth-secret-file {}: {e}", path.display()))?;
+        let end = bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        AuthSecret::new(&bytes[..end])
+            .map(Some)
+            .map_err(|e| format!("--auth-secret-file {}: {e}", path.display()))
     }
 
     /// Checks that `node` is in the map, for a clear message before connecting.

@@ -65,9 +65,12 @@ impl ServeArgs {
             Duration::try_from_secs_f64(v).map_err(|_| format!("--{flag} {v}: expected seconds"))
         };
         let idle = secs(self.idle_timeout, "idle-timeout")?;
-        let node = self
-            .cluster
-            .builder()?
+        let mut builder = self.cluster.builder()?;
+        if let Some(secret) = self.cluster.auth_secret()? {
+            // Peers must prove the secret before any request is read.
+            builder = builder.require_auth(secret);
+        }
+        let node = builder
             .max_connections(self.max_connections)
             .max_connections_per_address(self.max_connections_per_address)
             .idle_timeout((!idle.is_zero()).then_some(idle))
