@@ -34,6 +34,15 @@
 //! # let _ = v; Ok(()) }
 //! ```
 //!
+//! A node name may be a **group** of addresses ([`ClusterConfig::with_group`], a Lua
+//! table in `clustername.lua`): calls and pushes go to its least-loaded healthy member,
+//! a failed member is skipped until it answers again ([`proto::Balancer`] holds the
+//! policy). With feature `auth`, Rust nodes can require a **shared secret** of each
+//! other before the first frame (`NodeBuilder::require_auth` / `auth_node`; an
+//! HMAC-SHA256 challenge–response). It decides who may connect; it is not a
+//! substitute for TLS (frames after it are neither encrypted nor integrity-protected:
+//! see `proto::ServerHandshake`).
+//!
 //! Beyond the reference: every call has a timeout ([`DEFAULT_CALL_TIMEOUT`]) and can
 //! be cancelled by dropping it; a lost connection or a node set down fails pending
 //! calls at once with a typed [`CallError`]; reconnects back off; every connection's

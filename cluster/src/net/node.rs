@@ -171,7 +171,7 @@ impl NodeBuilder {
     /// use skynet_cluster::proto::AuthSecret;
     /// use skynet_cluster::Node;
     ///
-    /// let secret = AuthSecret::new(std::fs::read("Cargo.toml")?)?;  // a key file's bytes
+    /// let secret = AuthSecret::new(b"the bytes of a key file both nodes have")?;
     /// let node = Node::builder().require_auth(secret.clone()).auth_node("db", secret).build();
     /// # drop(node);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

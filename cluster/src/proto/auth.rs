@@ -1,54 +1,6 @@
 //! The optional shared-secret handshake between Rust nodes (feature `auth`), sans IO:
 //! the messages and their checks; the node's shell reads and writes them, with a
 //! deadline, before the first frame of a connection.
-//!
-//! # The exchange
-//!
-//! ```text
-//! client → server   hello:     "SKA1" ‖ client nonce (32 random bytes)
-//! server → client   challenge: server nonce (32 random bytes) ‖ HMAC(secret, "skynet-cluster auth v1 server" ‖ cn ‖ sn)
-//! client → server   proof:     HMAC(secret, "skynet-cluster auth v1 client" ‖ cn ‖ sn)
-//! server → client   accept:    0x01
-//! ```
-//!
-//! HMAC is HMAC-SHA256 keyed with the secret; `cn` / `sn` are the two nonces. Both
-//! sides prove they know the secret (mutual): the client checks the server's MAC
-//! before it sends anything else, the server checks the client's before it reads a
-//! single frame. Every MAC covers both fresh nonces, so a recorded exchange proves
-//! nothing on another connection (replay-safe); the role labels differ, so a MAC
-//! cannot be reflected back to its sender. MACs are compared in constant time. The
-//! messages have fixed sizes (36, 64, 32, 1 bytes): a peer cannot make a node buffer
-//! more, and the shell bounds the whole exchange in time.
-//!
-//! # What it protects, and what not
-//!
-//! It decides **who may open a connection**: a node requiring it serves only peers
-//! that know the secret, and a client using it talks only to nodes that know it.
-//! It is **not a substitute for TLS**: what follows on the connection is plain skynet
-//! frames — not encrypted (anyone on the path reads it), not integrity-protected
-//! (anyone on the path can change or inject frames), and an attacker who can take
-//! over the TCP connection after the handshake (a man in the middle) gets an
-//! authenticated connection. Use it on a network you trust against active attackers,
-//! or under TLS / a VPN / WireGuard. A skynet node never speaks it: use it only
-//! between Rust nodes that are both configured with the same secret.
-//!
-//! ```
-//! use skynet_cluster::proto::{AuthSecret, ClientHandshake, ServerHandshake};
-//!
-//! let secret = AuthSecret::new(b"correct horse battery staple")?;
-//! let client = ClientHandshake::new(&secret, [1; 32]);
-//! let mut server = ServerHandshake::new(&secret, [2; 32]);
-//! let challenge = server.challenge(&client.hello())?;   // the server's proof inside
-//! let proof = client.answer(&challenge)?;               // checks it, proves its own
-//! server.verify(&proof)?;                               // now frames may be read
-//!
-//! // A client with another secret is refused, and learns nothing useful.
-//! let intruder = ClientHandshake::new(&AuthSecret::new(b"guess")?, [3; 32]);
-//! let mut server = ServerHandshake::new(&secret, [4; 32]);
-//! let challenge = server.challenge(&intruder.hello())?;
-//! assert!(intruder.answer(&challenge).is_err());        // the server's MAC is not for its secret
-//! # Ok::<(), skynet_cluster::proto::AuthError>(())
-//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -216,6 +168,54 @@ impl ClientHandshake {
 }
 
 /// The server's side of the handshake, with its fresh random `nonce`.
+///
+/// # The exchange
+///
+/// ```text
+/// client → server   hello:     "SKA1" ‖ client nonce (32 random bytes)
+/// server → client   challenge: server nonce (32 random bytes) ‖ HMAC(secret, "skynet-cluster auth v1 server" ‖ cn ‖ sn)
+/// client → server   proof:     HMAC(secret, "skynet-cluster auth v1 client" ‖ cn ‖ sn)
+/// server → client   accept:    0x01
+/// ```
+///
+/// HMAC is HMAC-SHA256 keyed with the secret; `cn` / `sn` are the two nonces. Both
+/// sides prove they know the secret (mutual): the client checks the server's MAC
+/// before it sends anything else, the server checks the client's before it reads a
+/// single frame. Every MAC covers both fresh nonces, so a recorded exchange proves
+/// nothing on another connection (replay-safe); the role labels differ, so a MAC
+/// cannot be reflected back to its sender. MACs are compared in constant time. The
+/// messages have fixed sizes (36, 64, 32, 1 bytes): a peer cannot make a node buffer
+/// more, and the shell bounds the whole exchange in time.
+///
+/// # What it protects, and what not
+///
+/// It decides **who may open a connection**: a node requiring it serves only peers
+/// that know the secret, and a client using it talks only to nodes that know it.
+/// It is **not a substitute for TLS**: what follows on the connection is plain skynet
+/// frames — not encrypted (anyone on the path reads it), not integrity-protected
+/// (anyone on the path can change or inject frames), and an attacker who can take
+/// over the TCP connection after the handshake (a man in the middle) gets an
+/// authenticated connection. Use it on a network you trust against active attackers,
+/// or under TLS / a VPN / WireGuard. A skynet node never speaks it: use it only
+/// between Rust nodes that are both configured with the same secret.
+///
+/// ```
+/// use skynet_cluster::proto::{AuthSecret, ClientHandshake, ServerHandshake};
+///
+/// let secret = AuthSecret::new(b"correct horse battery staple")?;
+/// let client = ClientHandshake::new(&secret, [1; 32]);
+/// let mut server = ServerHandshake::new(&secret, [2; 32]);
+/// let challenge = server.challenge(&client.hello())?;   // the server's proof inside
+/// let proof = client.answer(&challenge)?;               // checks it, proves its own
+/// server.verify(&proof)?;                               // now frames may be read
+///
+/// // A client with another secret is refused, and learns nothing useful.
+/// let intruder = ClientHandshake::new(&AuthSecret::new(b"guess")?, [3; 32]);
+/// let mut server = ServerHandshake::new(&secret, [4; 32]);
+/// let challenge = server.challenge(&intruder.hello())?;
+/// assert!(intruder.answer(&challenge).is_err());        // the server's MAC is not for its secret
+/// # Ok::<(), skynet_cluster::proto::AuthError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ServerHandshake {
     secret: AuthSecret,

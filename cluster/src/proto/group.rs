@@ -2,50 +2,6 @@
 //! member takes each call or push and which members are skipped as down (pure: the
 //! clock is passed in); [`reconcile`] decides which members' connections a reload
 //! keeps.
-//!
-//! # The policy
-//!
-//! * **Selection: least calls in flight, round-robin among equals.** Of the members
-//!   that are up, the one with the fewest calls (and pushes being queued) in flight
-//!   takes the next; among those with equally few, the first after the member picked
-//!   last, in member order — so an idle group is walked round robin, and a slow or
-//!   stalled member gets fewer calls.
-//! * **Down: skipped until it answers again.** A member whose connect fails, or
-//!   whose connection is lost under a call, is marked down. Calls skip it; once its
-//!   back-off ([`Backoff`], the node's reconnect back-off) has passed, *one* call at
-//!   a time is sent to it as a probe (before the others, so that it comes back
-//!   quickly). The probe's answer — any reply, error replies included — marks it up;
-//!   a probe that fails lengthens the back-off.
-//! * **Calls in flight on a member that fails fail** (they may have run there:
-//!   resending them could run them twice). A call that was *not sent* — the connect
-//!   failed, or was refused — is not lost: it goes to the next member it has not
-//!   tried. A call fails only when every member was tried or is down; it then gets
-//!   the last member's error (or, when none was tried, a [`CallError::Connect`] that
-//!   says every member is down).
-//! * A call given up on (timed out, cancelled) says nothing about its member.
-//!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use skynet_cluster::proto::{Backoff, Balancer, Outcome};
-//!
-//! let ms = Duration::from_millis;
-//! let t0 = Instant::now();
-//! let mut b = Balancer::new(Backoff::new(ms(50), ms(400)));
-//! b.add(1);
-//! b.add(2);
-//! let a = b.pick(t0, &[]).unwrap();            // member 1 (round robin from the start)
-//! let c = b.pick(t0, &[]).unwrap();            // member 2: fewer in flight
-//! assert_eq!((a.member(), c.member()), (1, 2));
-//! b.done(c, Outcome::Unreachable, t0);         // member 2's connect failed: down
-//! assert!(!b.is_up(2));
-//! assert_eq!(b.pick(t0, &[]).map(|t| t.member()), Some(1));   // skipped
-//! let probe = b.pick(t0 + ms(50), &[]).unwrap(); // its back-off passed: one probe
-//! assert!(probe.is_probe());
-//! b.done(probe, Outcome::Answered, t0 + ms(51));
-//! assert!(b.is_up(2));
-//! ```
-//!
-//! [`CallError::Connect`]: crate::CallError::Connect
 
 use std::time::{Duration, Instant};
 
@@ -100,8 +56,52 @@ struct Member {
 }
 
 /// The health and load of a group's members, and which one takes the next call (see
-/// [the policy](self)). Members are identified by ids the caller chooses (stable
+/// the policy below). Members are identified by ids the caller chooses (stable
 /// across reloads, unlike positions).
+///
+/// # The policy
+///
+/// * **Selection: least calls in flight, round-robin among equals.** Of the members
+///   that are up, the one with the fewest calls (and pushes being queued) in flight
+///   takes the next; among those with equally few, the first after the member picked
+///   last, in member order — so an idle group is walked round robin, and a slow or
+///   stalled member gets fewer calls.
+/// * **Down: skipped until it answers again.** A member whose connect fails, or
+///   whose connection is lost under a call, is marked down. Calls skip it; once its
+///   back-off ([`Backoff`], the node's reconnect back-off) has passed, *one* call at
+///   a time is sent to it as a probe (before the others, so that it comes back
+///   quickly). The probe's answer — any reply, error replies included — marks it up;
+///   a probe that fails lengthens the back-off.
+/// * **Calls in flight on a member that fails fail** (they may have run there:
+///   resending them could run them twice). A call that was *not sent* — the connect
+///   failed, or was refused — is not lost: it goes to the next member it has not
+///   tried. A call fails only when every member was tried or is down; it then gets
+///   the last member's error (or, when none was tried, a [`CallError::Connect`] that
+///   says every member is down).
+/// * A call given up on (timed out, cancelled) says nothing about its member.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use skynet_cluster::proto::{Backoff, Balancer, Outcome};
+///
+/// let ms = Duration::from_millis;
+/// let t0 = Instant::now();
+/// let mut b = Balancer::new(Backoff::new(ms(50), ms(400)));
+/// b.add(1);
+/// b.add(2);
+/// let a = b.pick(t0, &[]).unwrap();            // member 1 (round robin from the start)
+/// let c = b.pick(t0, &[]).unwrap();            // member 2: fewer in flight
+/// assert_eq!((a.member(), c.member()), (1, 2));
+/// b.done(c, Outcome::Unreachable, t0);         // member 2's connect failed: down
+/// assert!(!b.is_up(2));
+/// assert_eq!(b.pick(t0, &[]).map(|t| t.member()), Some(1));   // skipped
+/// let probe = b.pick(t0 + ms(50), &[]).unwrap(); // its back-off passed: one probe
+/// assert!(probe.is_probe());
+/// b.done(probe, Outcome::Answered, t0 + ms(51));
+/// assert!(b.is_up(2));
+/// ```
+///
+/// [`CallError::Connect`]: crate::CallError::Connect
 #[derive(Debug, Clone)]
 pub struct Balancer {
     members: Vec<Member>,
