@@ -374,7 +374,8 @@ impl Node {
     }
 
     /// Listens for other nodes (`cluster.open`): `target` is a node name of the config
-    /// (listen on its address), a `host:port`, or a port number (on `0.0.0.0`).
+    /// (listen on its address; for a group, on its first member — a member of a group
+    /// opens its own `host:port`), a `host:port`, or a port number (on `0.0.0.0`).
     /// Returns the bound address (useful with port 0). The listener runs until the
     /// node is shut down or dropped.
     ///
