@@ -67,6 +67,16 @@ fn a_group_on_the_command_line_survives_a_killed_member() {
     let v = bench(&group);
     assert_eq!(v["errors"], 0, "{v}");
 
+    // The same group from a clustername.lua file (a Lua table of addresses).
+    let dir = std::env::temp_dir().join(format!("skynet-cluster-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("clustername.lua");
+    let quoted: Vec<String> = members.iter().map(|m| format!("{:?}", m.addr)).collect();
+    std::fs::write(&file, format!("rs = {{ {} }}\n", quoted.join(", "))).expect("write");
+    let file = file.to_str().expect("path");
+    let out = run(&["call", "--config", file, "rs", "@echo", r#""lua""#]);
+    assert_eq!(text(&out.stdout), r#"["lua"]"#, "{}", text(&out.stderr));
+
     // One member killed (and waited for): a call from a new process whose first
     // choice is the dead member goes to a live one.
     members.remove(0);

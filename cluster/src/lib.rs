@@ -107,6 +107,7 @@ pub use config::{ClusterConfig, ConfigError};
 pub use error::{CallError, FrameError, OpenError, RegisterError};
 pub use luaseri::{from_args, from_bytes, to_args, to_bytes, LuaValue};
 pub use net::node::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
+pub use net::remote::MemberStatus;
 pub use net::{CallOptions, Node, NodeBuilder};
 pub use reassembly::Limits;
 pub use registry::{INVALID_ADDRESS, NAME_NOT_FOUND};

@@ -225,6 +225,21 @@ async fn a_member_killed_mid_load_loses_only_its_calls_in_flight_and_comes_back(
             failed.len()
         );
 
+        // The group shows member 2 skipped (its probes are refused), the others up.
+        let status = c.members("db");
+        assert_eq!(
+            status
+                .iter()
+                .map(|m| (m.address.as_str(), m.up))
+                .collect::<Vec<_>>(),
+            [
+                (addrs[0].as_str(), true),
+                (addrs[1].as_str(), false),
+                (addrs[2].as_str(), true)
+            ]
+        );
+        assert!(status.iter().all(|m| m.in_flight == 0), "{status:?}");
+
         // Member 2 comes back at the same address: the group probes it after its
         // back-off and it takes calls again.
         let (_back, _) = member(2, &addrs[1], logs[1].clone(), release.clone()).await;

@@ -11,6 +11,6 @@ pub(crate) mod node;
 mod options;
 mod poll;
 mod queue;
-mod remote;
+pub(crate) mod remote;
 
 pub use node::{CallOptions, Node, NodeBuilder};

@@ -19,7 +19,7 @@ use super::budget::Budget;
 use super::listener::{accept_loop, ServerCtx};
 use super::options::NodeOptions;
 pub use super::options::{DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
-use super::remote::{targets_of, Remote};
+use super::remote::{targets_of, MemberStatus, Remote};
 use crate::address::Address;
 use crate::config::ClusterConfig;
 use crate::error::{CallError, OpenError, RegisterError};
@@ -714,6 +714,17 @@ impl Node {
     pub fn pending_calls(&self, node: &str) -> usize {
         let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
         nodes.channels.get(node).map_or(0, |c| c.pending_calls())
+    }
+
+    /// The members of `node` as this node calls them — address, up or skipped,
+    /// calls in flight — in config order (one entry for a plain node, always up: only
+    /// a group skips members; none for a node down or absent). A gauge for
+    /// monitoring.
+    pub fn members(&self, node: &str) -> Vec<MemberStatus> {
+        if let Ok(remote) = self.channel(node) {
+            return remote.status();
+        }
+        Vec::new()
     }
 
     /// Stops the listeners, closes every connection (accepted and outgoing; pending

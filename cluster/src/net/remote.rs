@@ -25,6 +25,31 @@ pub(crate) fn targets_of(config: &ClusterConfig, name: &str) -> Vec<Target> {
     }
 }
 
+/// One member of a node group as the calling node sees it ([`Node::members`]).
+///
+/// ```
+/// use skynet_cluster::{ClusterConfig, Node};
+///
+/// let node = Node::new(ClusterConfig::new().with_group("db", ["127.0.0.1:2528", "127.0.0.1:2529"]));
+/// let members = node.members("db");   // nothing called yet: none connected, all up
+/// assert_eq!(members.len(), 2);
+/// assert!(members.iter().all(|m| m.up && m.in_flight == 0));
+/// assert_eq!(members[1].address, "127.0.0.1:2529");
+/// ```
+///
+/// [`Node::members`]: crate::Node::members
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemberStatus {
+    /// Its `host:port`.
+    pub address: String,
+    /// `false` while it is skipped (its connect failed or its connection was lost,
+    /// and no probe has been answered since).
+    pub up: bool,
+    /// Calls (and pushes being queued) on it now.
+    pub in_flight: usize,
+}
+
 #[derive(Clone)]
 struct Member {
     id: u64,
@@ -299,6 +324,29 @@ impl Remote {
             }
         }
         result
+    }
+
+    /// Each member's address, health and load (a plain node: its one address, up).
+    pub(crate) fn status(&self) -> Vec<MemberStatus> {
+        let st = self.lock();
+        let plain = st.members.len() == 1;
+        st.members
+            .iter()
+            .filter_map(|m| match m.channel.target() {
+                // A plain node is never skipped; its calls do not pass the balancer.
+                Target::Up(address) if plain => Some(MemberStatus {
+                    address,
+                    up: true,
+                    in_flight: m.channel.pending_calls(),
+                }),
+                Target::Up(address) => Some(MemberStatus {
+                    address,
+                    up: st.balancer.is_up(m.id),
+                    in_flight: st.balancer.in_flight(m.id),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Calls waiting for a reply, over every member.
