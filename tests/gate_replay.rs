@@ -79,9 +79,17 @@ fn typed_schemas_equal_the_parsed_ones() {
         ("s2c", S2cProtocol::schema().expect("s2c builds")),
     ] {
         let parsed = Sproto::parse(s["schemas"][name].as_str().expect("text")).expect("parses");
-        assert_eq!(hex(&built.to_bundle()), hex(&parsed.to_bundle()), "{name}");
+        assert_eq!(
+            hex(&built.to_bundle().unwrap()),
+            hex(&parsed.to_bundle().unwrap()),
+            "{name}"
+        );
         let again = Sproto::parse(&built.to_text()).expect("rendered text parses");
-        assert_eq!(again.to_bundle(), parsed.to_bundle(), "{name} text");
+        assert_eq!(
+            again.to_bundle().unwrap(),
+            parsed.to_bundle().unwrap(),
+            "{name} text"
+        );
     }
 }
 

@@ -105,7 +105,10 @@ fn generated_protocol_sets_are_the_schemas_protocols() {
         let parsed =
             Sproto::parse(session["schemas"][text].as_str().expect("text")).expect("parses");
         // The package type and the protocols' types are the whole schema here.
-        assert_eq!(set_schema.expect("builds").to_bundle(), parsed.to_bundle());
+        assert_eq!(
+            set_schema.expect("builds").to_bundle().unwrap(),
+            parsed.to_bundle().unwrap()
+        );
     }
     // rpc.sproto declares `.package` with a `ud`: it is the trait's package type.
     let layout = <rpc::RpcProtocol as ProtocolSet>::layout();

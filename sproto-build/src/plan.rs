@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sproto_rt::text::SchemaDocs;
-use sproto_rt::{Field, FieldType, Sproto, TypeId};
+use sproto_rt::{Field, FieldType, Shape, Sproto, TypeId};
 
 use crate::config::{Config, MapType};
 use crate::names::{self, Case, Scope, Wanted};
@@ -190,7 +190,7 @@ fn reachability(sp: &Sproto) -> Vec<BTreeSet<TypeId>> {
             t.fields
                 .iter()
                 .filter_map(|f| match f.ty {
-                    FieldType::Struct(id) if !f.array => Some(id),
+                    FieldType::Struct(id) if !f.shape.is_array() => Some(id),
                     _ => None,
                 })
                 .collect()
@@ -394,7 +394,8 @@ impl Ctx<'_> {
             }
             FieldType::Struct(id) => {
                 let p = self.path_from(from, id);
-                let boxed = !f.array && (id == in_type || self.reach[id].contains(&in_type));
+                let boxed =
+                    !f.shape.is_array() && (id == in_type || self.reach[id].contains(&in_type));
                 if boxed {
                     format!("::std::boxed::Box<{p}>")
                 } else {
@@ -402,7 +403,7 @@ impl Ctx<'_> {
                 }
             }
         };
-        if f.array {
+        if f.shape.is_array() {
             format!("::std::vec::Vec<{elem}>")
         } else {
             elem
@@ -414,7 +415,7 @@ impl Ctx<'_> {
     fn key_type(&self, entry: TypeId, key: &Field, from: &[String]) -> Option<String> {
         match key.ty {
             FieldType::Integer | FieldType::Boolean | FieldType::String | FieldType::Binary
-                if !key.array =>
+                if key.shape == Shape::One =>
             {
                 Some(self.value_type(entry, key, from))
             }
@@ -431,15 +432,18 @@ impl Ctx<'_> {
         };
         let mut key = None;
         let mut entry = None;
-        let ty = match (f.ty, f.key) {
-            (FieldType::Struct(elem), Some(key_tag)) if f.array => {
+        let ty = match (f.ty, f.shape) {
+            (
+                FieldType::Struct(elem),
+                Shape::KeyedMap { key: key_tag } | Shape::PairMap { key: key_tag },
+            ) => {
                 let et = &self.sp.types()[elem];
                 let elem_path = self.path_from(from, elem);
-                if f.map {
+                if let Shape::PairMap { .. } = f.shape {
                     entry = Some(elem_path.clone());
                     let (k, v) = (et.fields.first(), et.fields.get(1));
                     match (k, v) {
-                        (Some(k), Some(v)) if v.key.is_none() => {
+                        (Some(k), Some(v)) if v.shape.map_key().is_none() => {
                             match self.key_type(elem, k, from) {
                                 Some(kt) => {
                                     let vt = self.value_type(elem, v, from);
@@ -483,16 +487,16 @@ impl Ctx<'_> {
             FieldType::Struct(id) => self.sp.types()[id].name.clone(),
             other => other.builtin_name().unwrap_or("integer").to_string(),
         };
-        let suffix = match (f.ty, f.key, f.map) {
-            (FieldType::Decimal(n), _, _) => format!("({n})"),
-            (_, Some(_), true) => "()".to_string(),
-            (FieldType::Struct(id), Some(k), false) => {
+        let suffix = match (f.ty, f.shape) {
+            (FieldType::Decimal(n), _) => format!("({n})"),
+            (_, Shape::PairMap { .. }) => "()".to_string(),
+            (FieldType::Struct(id), Shape::KeyedMap { key: k }) => {
                 let key = self.sp.types()[id].field_by_tag(u32::from(k));
                 format!("({})", key.map_or("", |k| &*k.name))
             }
             _ => String::new(),
         };
-        let star = if f.array { "*" } else { "" };
+        let star = if f.shape.is_array() { "*" } else { "" };
         format!("{} {} : {star}{ty}{suffix}", f.name, f.tag)
     }
 

@@ -48,6 +48,16 @@ pub fn derive_sproto(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Expands to the largest inline slot value these macros accept for tags and
+/// precisions, as a `u16` literal: `sproto_rt` asserts at compile time that it equals
+/// `sproto_rt::wire::MAX_INLINE`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __max_inline(_input: TokenStream) -> TokenStream {
+    let v = proc_macro2::Literal::u16_suffixed(internals::attr::MAX_INLINE);
+    quote::quote!(#v).into()
+}
+
 /// Makes a trait of async methods a skynet cluster service (re-exported as
 /// `skynet_cluster::service`).
 ///

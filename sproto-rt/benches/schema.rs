@@ -47,7 +47,7 @@ fn generated_schema() -> String {
 fn bench(c: &mut Criterion) {
     let text = generated_schema();
     let sp = Sproto::parse(&text).expect("generated schema parses");
-    let bundle = sp.to_bundle();
+    let bundle = sp.to_bundle().unwrap();
     let types = sp.types().len() as u64;
     eprintln!(
         "schema: {} types, {} protocols, text {} bytes, bundle {} bytes",
@@ -59,14 +59,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("schema");
     g.throughput(Throughput::Elements(types));
     g.bench_function("parse_text", |b| b.iter(|| Sproto::parse(black_box(&text))));
-    g.bench_function("write_bundle", |b| b.iter(|| black_box(&sp).to_bundle()));
+    g.bench_function("write_bundle", |b| {
+        b.iter(|| black_box(&sp).to_bundle().unwrap())
+    });
     g.bench_function("load_bundle", |b| {
         b.iter(|| Sproto::from_bundle(black_box(&bundle)))
     });
     g.bench_function("parse_write_load", |b| {
         b.iter(|| {
             let sp = Sproto::parse(black_box(&text)).expect("parses");
-            Sproto::from_bundle(&sp.to_bundle())
+            Sproto::from_bundle(&sp.to_bundle().unwrap())
         })
     });
     g.finish();

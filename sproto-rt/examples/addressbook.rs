@@ -132,7 +132,10 @@ pub fn readme_value() -> AddressBook {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let schema = AddressBook::schema()?;
     print!("{}", schema.to_text());
-    println!("bundle {}", hex(&schema.to_bundle()));
+    println!(
+        "bundle {}",
+        hex(&schema.to_bundle().expect("the schema writes a bundle"))
+    );
 
     let book = readme_value();
     let encoded = book.encode();

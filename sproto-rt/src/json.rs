@@ -24,7 +24,7 @@
 
 use serde_json::{json, Map, Number, Value as Json};
 
-use crate::schema::{Field, FieldType, Sproto, TypeId};
+use crate::schema::{Field, FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
 
 /// A JSON value that does not follow the convention.
@@ -89,7 +89,7 @@ fn struct_of(sp: &Sproto, ty: TypeId, json: &Json, path: &str) -> Result<Struct,
 }
 
 fn field_of(sp: &Sproto, f: &Field, json: &Json, path: &str) -> Result<Value, JsonError> {
-    if !f.array {
+    if !f.shape.is_array() {
         return element_of(sp, f.ty, json, path);
     }
     if let (Some(entries), FieldType::Struct(id)) = (json.get("$map"), f.ty) {
@@ -99,12 +99,13 @@ fn field_of(sp: &Sproto, f: &Field, json: &Json, path: &str) -> Result<Value, Js
         let t = sp
             .type_by_id(id)
             .ok_or_else(|| err(path, "unknown map type"))?;
+        let key = f.shape.map_key();
         let key_ty = t
             .fields
             .iter()
-            .find(|k| Some(k.tag) == f.key)
+            .find(|k| Some(k.tag) == key)
             .map_or(FieldType::Integer, |k| k.ty);
-        let value_field = t.fields.iter().find(|k| Some(k.tag) != f.key);
+        let value_field = t.fields.iter().find(|k| Some(k.tag) != key);
         let mut out = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let p = format!("{path}[{i}]");
@@ -113,8 +114,8 @@ fn field_of(sp: &Sproto, f: &Field, json: &Json, path: &str) -> Result<Value, Js
                 _ => return Err(err(&p, "a $map entry must be [key, value]")),
             };
             let key = element_of(sp, key_ty, k, &p)?;
-            let value = match (f.map, value_field) {
-                (true, Some(vf)) => field_of(sp, vf, v, &p)?,
+            let value = match (f.shape, value_field) {
+                (Shape::PairMap { .. }, Some(vf)) => field_of(sp, vf, v, &p)?,
                 _ => element_of(sp, f.ty, v, &p)?,
             };
             out.push((key, value));

@@ -20,7 +20,7 @@
 //!     }
 //!     .AddressBook { person 0 : *Person(id) }
 //! "#).unwrap();
-//! let bundle = sp.to_bundle();
+//! let bundle = sp.to_bundle().unwrap();
 //! assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
 //! ```
 #![warn(missing_docs)]
@@ -51,7 +51,7 @@ pub use message::{Message, MessageRef};
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 #[doc(hidden)]
 pub use pack::{pack_into_portable, unpack_into_portable};
-pub use schema::{Field, FieldType, Protocol, Sproto, Type, TypeId};
+pub use schema::{Field, FieldType, InvalidSchema, Protocol, Shape, Sproto, Type, TypeId};
 #[cfg(feature = "derive")]
 pub use sproto_derive::protocol;
 #[cfg(feature = "derive")]

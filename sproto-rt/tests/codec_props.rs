@@ -75,8 +75,8 @@ fn value_of(sp: &Sproto, ty: usize, g: &mut Gen, depth: usize) -> Struct {
                 FieldType::Struct(_) => return None,
             })
         };
-        let v = if f.array {
-            if f.key.is_some() {
+        let v = if f.shape.is_array() {
+            if f.shape.map_key().is_some() {
                 continue; // maps: covered by the vectors
             }
             let n = g.below(4);

@@ -224,5 +224,5 @@ proptest! {
 fn borrowed_schema_is_the_owned_schema() {
     let a: Sproto = Node::schema().expect("builds");
     let b: Sproto = NodeRef::schema().expect("builds");
-    assert_eq!(a.to_bundle(), b.to_bundle());
+    assert_eq!(a.to_bundle().unwrap(), b.to_bundle().unwrap());
 }

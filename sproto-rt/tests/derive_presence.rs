@@ -110,7 +110,7 @@ fn schema_equals_the_parsed_text() {
     let parsed = Sproto::parse(TEXT).expect("parses");
     let built = Bag::schema().expect("builds");
     assert_eq!(built.to_text(), parsed.to_text());
-    assert_eq!(built.to_bundle(), parsed.to_bundle());
+    assert_eq!(built.to_bundle().unwrap(), parsed.to_bundle().unwrap());
 }
 
 /// The dynamic codec's encoding of the same value, for comparison.

@@ -24,14 +24,14 @@ fn vector_bundle(schema: &str) -> String {
 fn assert_same_bundle(built: Sproto, schema: &str) {
     let want = vector_bundle(schema);
     assert_eq!(
-        hex(&built.to_bundle()),
+        hex(&built.to_bundle().unwrap()),
         want,
         "{schema}: derived bundle differs\n{}",
         built.to_text()
     );
     let again = Sproto::parse(&built.to_text()).expect("rendered text parses");
     assert_eq!(
-        hex(&again.to_bundle()),
+        hex(&again.to_bundle().unwrap()),
         want,
         "{schema}: rendered text differs"
     );

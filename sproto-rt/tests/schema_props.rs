@@ -22,7 +22,7 @@ fn bundles() -> Vec<Vec<u8>> {
     schema_texts()
         .iter()
         .filter_map(|t| Sproto::parse(t).ok())
-        .map(|sp| sp.to_bundle())
+        .map(|sp| sp.to_bundle().unwrap())
         .collect()
 }
 
@@ -31,10 +31,10 @@ fn bundles() -> Vec<Vec<u8>> {
 /// refused by the loader.)
 fn check_roundtrip(sp: &Sproto) {
     if sp.types().is_empty() && sp.protocols().is_empty() {
-        assert!(Sproto::from_bundle(&sp.to_bundle()).is_err());
+        assert!(Sproto::from_bundle(&sp.to_bundle().unwrap()).is_err());
         return;
     }
-    let again = Sproto::from_bundle(&sp.to_bundle()).expect("our own bundle loads");
+    let again = Sproto::from_bundle(&sp.to_bundle().unwrap()).expect("our own bundle loads");
     assert_eq!(&again, sp);
 }
 

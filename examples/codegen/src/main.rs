@@ -65,12 +65,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // The schema built from the generated types is the one the reference parser makes.
     let built = addressbook::schema()?;
     let parsed = Sproto::parse(include_str!("../proto/addressbook.sproto"))?;
-    assert_eq!(built.to_bundle(), parsed.to_bundle());
+    assert_eq!(
+        built.to_bundle().expect("the schema writes a bundle"),
+        parsed.to_bundle().expect("the schema writes a bundle")
+    );
     println!(
         "schema: {} types, {} protocols, bundle of {} bytes",
         built.types().len(),
         built.protocols().len(),
-        built.to_bundle().len()
+        built.to_bundle().expect("the schema writes a bundle").len()
     );
 
     // Serve the Directory on a local port; each connection gets the shared book.

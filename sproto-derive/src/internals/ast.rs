@@ -171,21 +171,6 @@ impl<'a> Container<'a> {
             unit,
         })
     }
-
-    /// The most header slots an encoding needs: one per field, plus one skip slot
-    /// before each field that does not follow its predecessor's tag.
-    pub fn max_slots(&self) -> usize {
-        let mut next = 0u32;
-        let mut n = 0;
-        for f in &self.fields {
-            if u32::from(f.tag) != next {
-                n += 1;
-            }
-            n += 1;
-            next = u32::from(f.tag) + 1;
-        }
-        n
-    }
 }
 
 /// Whether a type mentions a lifetime (borrows).

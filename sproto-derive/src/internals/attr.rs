@@ -75,7 +75,13 @@ fn lit_str(cx: &Ctxt, meta: &ParseNestedMeta<'_>, what: &str) -> syn::Result<Opt
     }
 }
 
-/// A number that must fit an inline slot (0..=32766), like tags and precisions.
+/// The largest number an inline header slot holds: tags and precisions go from 0 to
+/// this. The twin of `sproto_rt::wire::MAX_INLINE` (this crate cannot depend on
+/// sproto-rt); `sproto_rt` asserts at compile time, through `__max_inline!`,
+/// that the two are equal.
+pub const MAX_INLINE: u16 = 32766;
+
+/// A number that must fit an inline slot (0..=MAX_INLINE), like tags and precisions.
 fn slot_number(
     cx: &Ctxt,
     meta: &ParseNestedMeta<'_>,
@@ -91,11 +97,11 @@ fn slot_number(
         }
     };
     match i.base10_parse::<u64>() {
-        Ok(n) if n <= 32766 => Ok(Some((n as u16, i))),
+        Ok(n) if n <= u64::from(MAX_INLINE) => Ok(Some((n as u16, i))),
         _ => {
             cx.error_spanned_by(
                 &i,
-                format!("{what} {i} is too large: sproto {what}s go from 0 to 32766"),
+                format!("{what} {i} is too large: sproto {what}s go from 0 to {MAX_INLINE}"),
             );
             Ok(None)
         }

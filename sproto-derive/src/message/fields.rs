@@ -137,74 +137,73 @@ pub fn decode(krate: &Path, f: &FieldModel<'_>, i: usize) -> (TokenStream, Token
     (decl, build)
 }
 
-/// The `FieldDesc` expression describing the field.
+/// The `FieldDesc` expression describing the field: the element type from the Rust
+/// type's `FieldForm`, and the shape from it (plain and decimal fields) or from the
+/// map attributes.
 pub fn describe(krate: &Path, f: &FieldModel<'_>) -> TokenStream {
     let (ty, tag, name) = (f.ty, f.tag, &f.name);
-    let desc = |shape: TokenStream, key: TokenStream, map: bool| {
+    // `shape`: `None` keeps the form's own shape (one value or an array).
+    let desc = |form: TokenStream, shape: Option<TokenStream>| {
+        let shape = shape.unwrap_or_else(|| quote!(form.shape));
         quote! {{
-            let shape: #krate::derive::Shape = #shape;
+            let form: #krate::derive::FieldForm = #form;
             #krate::derive::FieldDesc {
                 name: #name,
                 tag: #tag,
-                ty: shape.ty,
-                array: shape.array,
-                key: #key,
-                map: #map,
+                ty: form.ty,
+                shape: #shape,
+            }
+        }}
+    };
+    let keyed = |key: TokenStream| quote!(#krate::derive::Shape::KeyedMap { key: #key });
+    let pair = |key: TokenStream| quote!(#krate::derive::Shape::PairMap { key: #key });
+    let struct_array = |elem: TokenStream| {
+        quote! {{
+            <#elem as #krate::Message>::describe(b);
+            #krate::derive::FieldForm {
+                ty: #krate::derive::TypeRef::Struct(<#elem as #krate::Message>::TYPE_NAME),
+                shape: #krate::derive::Shape::Array,
             }
         }}
     };
     match &f.kind {
         Kind::Plain => desc(
-            quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::shape(b)),
-            quote!(::core::option::Option::None),
-            false,
+            quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::form(b)),
+            None,
         ),
         Kind::Decimal(n) => desc(
-            quote_spanned!(ty.span()=> <#ty as #krate::derive::DecimalField>::decimal_shape(b, #n)),
-            quote!(::core::option::Option::None),
-            false,
+            quote_spanned!(ty.span()=> <#ty as #krate::derive::DecimalField>::decimal_form(b, #n)),
+            None,
         ),
         Kind::KeyedMap { key, value_ty, .. } => {
             let tag_const = hidden_ident("__SPROTO_TAG_", &key.value(), key.span());
             desc(
-                quote! {{
-                    <#value_ty as #krate::Message>::describe(b);
-                    #krate::derive::Shape {
-                        ty: #krate::derive::TypeRef::Struct(<#value_ty as #krate::Message>::TYPE_NAME),
-                        array: true,
-                    }
-                }},
-                quote_spanned!(key.span()=> ::core::option::Option::Some(<#value_ty>::#tag_const)),
-                false,
+                struct_array(quote!(#value_ty)),
+                Some(keyed(quote_spanned!(key.span()=> <#value_ty>::#tag_const))),
             )
         }
         Kind::KeyedList { key, value_ty } => {
             let tag_const = hidden_ident("__SPROTO_TAG_", &key.value(), key.span());
             desc(
-                quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::shape(b)),
-                quote_spanned!(key.span()=> ::core::option::Option::Some(<#value_ty>::#tag_const)),
-                false,
+                quote_spanned!(ty.span()=> <#ty as #krate::derive::Field<'_>>::form(b)),
+                Some(keyed(quote_spanned!(key.span()=> <#value_ty>::#tag_const))),
             )
         }
         Kind::PairList { entry, elem_ty } => desc(
             quote! {{
                 // The list's elements are the entry type.
                 let _: ::core::marker::PhantomData<#entry> = ::core::marker::PhantomData::<#elem_ty>;
-                <#ty as #krate::derive::Field<'_>>::shape(b)
+                <#ty as #krate::derive::Field<'_>>::form(b)
             }},
-            quote_spanned!(entry.span()=> ::core::option::Option::Some(<#entry>::__SPROTO_PAIR_KEY_TAG)),
-            true,
+            Some(pair(
+                quote_spanned!(entry.span()=> <#entry>::__SPROTO_PAIR_KEY_TAG),
+            )),
         ),
         Kind::PairMap { entry, .. } => desc(
-            quote! {{
-                <#entry as #krate::Message>::describe(b);
-                #krate::derive::Shape {
-                    ty: #krate::derive::TypeRef::Struct(<#entry as #krate::Message>::TYPE_NAME),
-                    array: true,
-                }
-            }},
-            quote_spanned!(entry.span()=> ::core::option::Option::Some(<#entry as #krate::derive::PairEntry>::KEY_TAG)),
-            true,
+            struct_array(quote!(#entry)),
+            Some(pair(
+                quote_spanned!(entry.span()=> <#entry as #krate::derive::PairEntry>::KEY_TAG),
+            )),
         ),
     }
 }

@@ -15,7 +15,9 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     let krate = &c.krate;
     let ident = c.ident;
     let type_name = &c.type_name;
-    let max_slots = c.max_slots();
+    // One home for the slot rule: sproto-rt's const fn, evaluated at compile time.
+    let tags = c.fields.iter().map(|f| f.tag);
+    let max_slots = quote!(#krate::wire::max_slots(&[#(#tags),*]));
     let encode = c.fields.iter().map(|f| fields::encode(krate, f));
     let (decl, build): (Vec<_>, Vec<_>) = c
         .fields
@@ -204,11 +206,11 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
                 ) -> ::core::result::Result<Self, #krate::DecodeError> {
                     #krate::derive::decode_struct_field(slot, offset, depth)
                 }
-                fn shape(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::Shape {
+                fn form(b: &mut #krate::derive::SchemaBuilder) -> #krate::derive::FieldForm {
                     <Self as #message_trait>::describe(b);
-                    #krate::derive::Shape {
+                    #krate::derive::FieldForm {
                         ty: #krate::derive::TypeRef::Struct(#type_name),
-                        array: false,
+                        shape: #krate::derive::Shape::One,
                     }
                 }
             }

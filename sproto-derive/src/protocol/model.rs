@@ -16,7 +16,7 @@ use crate::internals::ctxt::Ctxt;
 use crate::internals::trait_fns::check_shared_receiver;
 
 /// The largest tag a bundle slot holds (the parser's limit).
-const MAX_TAG: u16 = 32766;
+use crate::internals::attr::MAX_INLINE as MAX_TAG;
 
 /// The options of `#[protocol(package = Type, crate = "path")]`.
 pub struct Options {

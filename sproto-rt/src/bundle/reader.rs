@@ -2,7 +2,7 @@
 //! `create_from_bundle` does, with every length and index checked.
 
 use crate::error::{BundleProblem, DecodeError, DecodeErrorKind};
-use crate::schema::{Field, FieldType, Protocol, Sproto, Type};
+use crate::schema::{Field, FieldType, Protocol, Shape, Sproto, Type};
 use crate::wire::{ArrayElements, SlotValue, StructView};
 
 fn refuse(offset: usize, problem: BundleProblem) -> DecodeError {
@@ -22,13 +22,14 @@ impl Sproto {
     /// does not survive a round trip through bytes. Keep it as text, or add a type.
     ///
     /// ```
+    /// use sproto_rt::schema::Shape;
     /// use sproto_rt::Sproto;
     ///
-    /// let bundle = Sproto::parse(".A { x 0 : *string }").unwrap().to_bundle();
+    /// let bundle = Sproto::parse(".A { x 0 : *string }").unwrap().to_bundle().unwrap();
     /// let sp = Sproto::from_bundle(&bundle).unwrap();
-    /// assert!(sp.type_by_name("A").unwrap().fields[0].array);
+    /// assert_eq!(sp.type_by_name("A").unwrap().fields[0].shape, Shape::Array);
     /// assert!(Sproto::from_bundle(&bundle[..bundle.len() - 1]).is_err());
-    /// assert_eq!(Sproto::parse("").unwrap().to_bundle(), [0, 0]);
+    /// assert_eq!(Sproto::parse("").unwrap().to_bundle().unwrap(), [0, 0]);
     /// assert!(Sproto::from_bundle(&[0, 0]).is_err());
     /// ```
     pub fn from_bundle(bytes: &[u8]) -> Result<Sproto, DecodeError> {
@@ -57,7 +58,7 @@ impl Sproto {
                 SlotValue::Data { bytes, offset } if slot.index == i => (bytes, offset),
                 _ => {
                     return Err(refuse(
-                        2 + 2 * slot.index,
+                        group.slot_offset(slot.index),
                         BundleProblem::ExpectedData("a group slot"),
                     ))
                 }
@@ -83,7 +84,9 @@ impl Sproto {
         for (bytes, offset) in protocol_list.unwrap_or_default() {
             protocols.push(read_protocol(bytes, offset, type_count)?);
         }
-        Ok(Sproto::from_parts(types, protocols))
+        // Checked here as the reference checks: type references in range, field tags
+        // ascending; duplicate names and unusable map keys load, as in the reference.
+        Ok(Sproto::assemble(types, protocols))
     }
 }
 
@@ -205,10 +208,22 @@ fn read_field(bytes: &[u8], offset: usize, type_count: usize) -> Result<Field, D
         name: name.into(),
         tag,
         ty,
-        array,
-        key,
-        map,
+        shape: shape_of_flags(ty, array, key, map),
     })
+}
+
+/// The bundle's `array`, `key` and `map` flags as the shape the codec gives them: a
+/// key makes a map only on an array of structs (`map` then makes it a pair map), and
+/// otherwise means nothing, like a map flag without a key. What the parser writes
+/// comes back unchanged; other combinations come back as the shape that behaves the
+/// same.
+fn shape_of_flags(ty: FieldType, array: bool, key: Option<u16>, map: bool) -> Shape {
+    match (array, ty, key) {
+        (false, _, _) => Shape::One,
+        (true, FieldType::Struct(_), Some(key)) if map => Shape::PairMap { key },
+        (true, FieldType::Struct(_), Some(key)) => Shape::KeyedMap { key },
+        (true, _, _) => Shape::Array,
+    }
 }
 
 fn read_protocol(bytes: &[u8], offset: usize, type_count: usize) -> Result<Protocol, DecodeError> {

@@ -1,119 +1,158 @@
 //! Schema → bundle bytes, slot for slot as `sprotoparser.lua` writes them.
 
-use crate::schema::{Field, FieldType, Protocol, Sproto, Type};
-use crate::wire::{BytesArrayWriter, StructEncoder};
+use crate::schema::{Field, FieldType, InvalidSchema, Protocol, Shape, Sproto, Type, TypeId};
+use crate::wire::{BytesArrayWriter, InlineValue, StructEncoder};
 
 impl Sproto {
     /// Writes the schema as a binary bundle, byte-identical to what the reference parser
     /// produces for the same schema text.
     ///
+    /// A bundle stores type ids in inline slots, so a field or protocol that refers to
+    /// a type with an id above [`MAX_INLINE`](crate::wire::MAX_INLINE) (a schema of
+    /// more than 32767 types, which schema text cannot have but
+    /// [`Sproto::from_parts`] and [`SchemaBuilder`](crate::schema::SchemaBuilder) can
+    /// build) is an error.
+    ///
     /// ```
     /// use sproto_rt::Sproto;
     ///
     /// let sp = Sproto::parse(".A { x 0 : integer }").unwrap();
-    /// let hex: String = sp.to_bundle().iter().map(|b| format!("{b:02x}")).collect();
+    /// let hex: String = sp.to_bundle().unwrap().iter().map(|b| format!("{b:02x}")).collect();
     /// assert_eq!(hex, "0100000026000000220000000200000000000100000041130000000f000000040000000200010002000100000078");
     /// ```
-    pub fn to_bundle(&self) -> Vec<u8> {
+    pub fn to_bundle(&self) -> Result<Vec<u8>, InvalidSchema> {
         let mut buf = Vec::new();
-        self.write_bundle(&mut buf);
-        buf
+        self.write_bundle(&mut buf)?;
+        Ok(buf)
     }
 
-    /// Appends the bundle to `buf`.
-    pub fn write_bundle(&self, buf: &mut Vec<u8>) {
+    /// Appends the bundle to `buf`; on error `buf` is left as it was.
+    pub fn write_bundle(&self, buf: &mut Vec<u8>) -> Result<(), InvalidSchema> {
+        let start = buf.len();
+        let r = self.write_bundle_inner(buf);
+        if r.is_err() {
+            buf.truncate(start);
+        }
+        r
+    }
+
+    fn write_bundle_inner(&self, buf: &mut Vec<u8>) -> Result<(), InvalidSchema> {
         if self.types().is_empty() && self.protocols().is_empty() {
             // The reference's bundle of an empty schema: a group with no slots.
             buf.extend_from_slice(&[0, 0]);
-            return;
+            return Ok(());
         }
         let mut group = StructEncoder::begin(buf, 2);
         group.data_with(0, |buf| {
             let mut list = BytesArrayWriter::new(buf);
-            for t in self.types() {
-                list.with(|buf| write_type(buf, t));
-            }
-        });
+            self.types()
+                .iter()
+                .try_for_each(|t| list.with(|buf| write_type(buf, t)))
+        })?;
         if !self.protocols().is_empty() {
             group.data_with(1, |buf| {
                 let mut list = BytesArrayWriter::new(buf);
-                for p in self.protocols() {
-                    list.with(|buf| write_protocol(buf, p));
-                }
-            });
+                self.protocols()
+                    .iter()
+                    .try_for_each(|p| list.with(|buf| write_protocol(buf, p)))
+            })?;
         }
         group.finish();
+        Ok(())
     }
 }
 
-fn write_type(buf: &mut Vec<u8>, t: &Type) {
+/// A number for an inline slot; `what` and `owner` name it in the error.
+fn inline(
+    value: usize,
+    what: &'static str,
+    owner: impl FnOnce() -> String,
+) -> Result<InlineValue, InvalidSchema> {
+    InlineValue::try_from(value).map_err(|e| InvalidSchema::TooLarge {
+        what,
+        owner: owner(),
+        value: e.0,
+    })
+}
+
+fn type_id(id: TypeId, owner: impl FnOnce() -> String) -> Result<InlineValue, InvalidSchema> {
+    inline(id, "type id", owner)
+}
+
+const ONE: InlineValue = InlineValue::small(1);
+
+fn write_type(buf: &mut Vec<u8>, t: &Type) -> Result<(), InvalidSchema> {
     let mut rec = StructEncoder::begin(buf, 2);
     rec.bytes(0, t.name.as_bytes());
     if !t.fields.is_empty() {
         rec.data_with(1, |buf| {
             let mut list = BytesArrayWriter::new(buf);
-            for f in &t.fields {
-                list.with(|buf| write_field(buf, f));
-            }
-        });
+            t.fields
+                .iter()
+                .try_for_each(|f| list.with(|buf| write_field(buf, t, f)))
+        })?;
     }
     rec.finish();
+    Ok(())
 }
 
-fn write_field(buf: &mut Vec<u8>, f: &Field) {
+/// A field record: the shape becomes the bundle's three flags, `array` (slot 4),
+/// `key` (slot 5) and `map` (slot 6).
+fn write_field(buf: &mut Vec<u8>, t: &Type, f: &Field) -> Result<(), InvalidSchema> {
+    let owner = || format!("field {} of {}", f.name, t.name);
     let mut rec = StructEncoder::begin(buf, 7);
     rec.bytes(0, f.name.as_bytes());
-    match (f.ty.builtin(), f.ty) {
-        (Some(builtin), ty) => {
-            rec.inline(1, builtin);
+    match f.ty {
+        FieldType::Struct(id) => {
+            rec.skip_one();
+            rec.inline(2, type_id(id, owner)?);
+        }
+        ty => {
+            // Every other type is a builtin (0..=3).
+            let builtin = ty.builtin().unwrap_or_default();
+            rec.inline(1, inline(usize::from(builtin), "builtin", owner)?);
             match ty {
-                FieldType::Decimal(n) => rec.inline(2, n),
-                FieldType::Binary => rec.inline(2, 1),
+                FieldType::Decimal(n) => rec.inline(2, inline(usize::from(n), "precision", owner)?),
+                FieldType::Binary => rec.inline(2, ONE),
                 _ => rec.skip_one(),
             }
         }
-        (None, FieldType::Struct(id)) => {
-            rec.skip_one();
-            rec.inline(2, id as u16);
-        }
-        (None, _) => rec.skip_one(),
     }
-    rec.inline(3, f.tag);
-    if f.array {
-        rec.inline(4, 1);
+    rec.inline(3, inline(usize::from(f.tag), "tag", owner)?);
+    if f.shape.is_array() {
+        rec.inline(4, ONE);
     }
-    match f.key {
-        Some(key) => rec.inline(5, key),
-        // A map flag without a key does nothing, but a loaded bundle can have one:
-        // keep it, so that the schema survives a bundle round trip.
-        None if f.map => rec.skip_one(),
-        None => {}
+    if let Some(key) = f.shape.map_key() {
+        rec.inline(5, inline(usize::from(key), "key tag", owner)?);
     }
-    if f.map {
-        rec.inline(6, 1);
+    if let Shape::PairMap { .. } = f.shape {
+        rec.inline(6, ONE);
     }
     rec.finish();
+    Ok(())
 }
 
-fn write_protocol(buf: &mut Vec<u8>, p: &Protocol) {
+fn write_protocol(buf: &mut Vec<u8>, p: &Protocol) -> Result<(), InvalidSchema> {
+    let owner = || format!("protocol {}", p.name);
     let mut rec = StructEncoder::begin(buf, 5);
     rec.bytes(0, p.name.as_bytes());
-    rec.inline(1, p.tag);
+    rec.inline(1, inline(usize::from(p.tag), "tag", owner)?);
     if p.request.is_some() || p.response.is_some() || p.confirm {
         match p.request {
-            Some(id) => rec.inline(2, id as u16),
+            Some(id) => rec.inline(2, type_id(id, owner)?),
             None => rec.skip_one(),
         }
         match p.response {
-            Some(id) => rec.inline(3, id as u16),
+            Some(id) => rec.inline(3, type_id(id, owner)?),
             None if p.confirm => rec.skip_one(),
             None => {}
         }
         // The parser never sets both a response type and `confirm`, but a loaded
         // bundle can: keep it, so that the schema survives a bundle round trip.
         if p.confirm {
-            rec.inline(4, 1);
+            rec.inline(4, ONE);
         }
     }
     rec.finish();
+    Ok(())
 }

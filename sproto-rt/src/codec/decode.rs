@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use crate::error::{DecodeError, DecodeErrorKind, FieldProblem};
-use crate::schema::{Field, FieldType, Sproto, TypeId};
+use crate::schema::{Field, FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
 use crate::wire::{
-    bool_from_slot, data_from_slot, decimal_from_wire, double_array, double_from_slot,
-    int_from_slot, str_from_bytes, ArrayElements, IntArray, SlotValue, StructReader,
+    bool_from_slot, check_nested_len, data_from_slot, decimal_from_wire, double_array,
+    double_from_slot, int_from_slot, slot_offset, str_from_bytes, ArrayElements, IntArray,
+    SlotValue, StructReader,
 };
 
 pub(crate) struct Decoder<'s> {
@@ -54,7 +55,7 @@ impl Decoder<'_> {
             let Some(f) = t.fields.get(next).filter(|f| u32::from(f.tag) == slot.tag) else {
                 continue; // unknown tag: skipped (schema evolution)
             };
-            let slot_offset = base + 2 + 2 * slot.index;
+            let slot_offset = slot_offset(base, slot.index);
             // As the reference: the limit applies when a known field is present.
             if depth >= self.max_depth {
                 return Err(DecodeError::new(
@@ -68,14 +69,8 @@ impl Decoder<'_> {
             out.push(f.name.clone(), v);
         }
         let used = reader.consumed();
-        if exact && used != bytes.len() {
-            return Err(DecodeError::new(
-                base,
-                DecodeErrorKind::StructLength {
-                    used,
-                    len: bytes.len(),
-                },
-            ));
+        if exact {
+            check_nested_len(base, used, bytes.len())?;
         }
         Ok((out, used))
     }
@@ -92,7 +87,7 @@ impl Decoder<'_> {
             SlotValue::Inline(_) => slot_offset,
         };
         let err = |p| field_error(offset, f, p);
-        if f.array {
+        if f.shape.is_array() {
             let (data, at) = data_from_slot(slot).map_err(err)?;
             return self.decode_array(f, data, at, depth);
         }
@@ -144,7 +139,7 @@ impl Decoder<'_> {
                 out
             }
             FieldType::Struct(id) => {
-                if let Some(key) = f.key {
+                if let Some(key) = f.shape.map_key() {
                     return self.decode_map(f, id, key, data, at, depth);
                 }
                 let elements = ArrayElements::new(data, at);
@@ -196,7 +191,7 @@ impl Decoder<'_> {
                 }
                 Some(k) => k.clone(),
             };
-            let v = if f.map {
+            let v = if let Shape::PairMap { .. } = f.shape {
                 match value_name.as_deref().and_then(|n| entry.remove(n)) {
                     Some(v) => v,
                     None => return Err(problem(FieldProblem::MapMissingValue)),

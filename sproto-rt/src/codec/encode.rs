@@ -2,7 +2,7 @@
 //! shared wire core.
 
 use super::error::{EncodeError, EncodeErrorKind};
-use crate::schema::{Field, FieldType, Sproto, TypeId};
+use crate::schema::{Field, FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
 use crate::wire::{
     decimal_to_wire, encode_bool_array, encode_double_array, encode_int_array, BytesArrayWriter,
@@ -62,6 +62,11 @@ fn to_struct(v: &Value) -> Result<&Struct> {
         .ok_or_else(|| EncodeError::mismatch("a struct", v.kind()))
 }
 
+#[inline(always)]
+fn is_pair_map(f: &Field) -> bool {
+    matches!(f.shape, Shape::PairMap { .. })
+}
+
 fn check_len(len: usize) -> Result<()> {
     if u32::try_from(len).is_err() {
         return Err(EncodeError::new(EncodeErrorKind::TooLarge(len)));
@@ -109,7 +114,7 @@ impl Encoder<'_> {
         v: &Value,
         depth: usize,
     ) -> Result<()> {
-        if f.array {
+        if f.shape.is_array() {
             return st.data_with(f.tag, |buf| self.encode_array(buf, f, v, depth));
         }
         match f.ty {
@@ -132,10 +137,13 @@ impl Encoder<'_> {
 
     fn encode_array(&self, buf: &mut Vec<u8>, f: &Field, v: &Value, depth: usize) -> Result<()> {
         let start = buf.len();
-        if let (FieldType::Struct(id), Some(key)) = (f.ty, f.key) {
+        // The map shapes are on struct types only (`Sproto`'s invariant).
+        if let (FieldType::Struct(id), Some(key)) = (f.ty, f.shape.map_key()) {
             match v {
                 Value::Map(entries) => self.encode_map(buf, f, id, key, entries, depth)?,
-                Value::Array(items) if !f.map => self.encode_structs(buf, id, items, depth)?,
+                Value::Array(items) if !is_pair_map(f) => {
+                    self.encode_structs(buf, id, items, depth)?
+                }
                 Value::Array(items) => {
                     // A Lua array given for a `*T()` map: keys are the indexes 1..n.
                     let entries: Vec<(Value, Value)> = items
@@ -220,7 +228,7 @@ impl Encoder<'_> {
         depth: usize,
     ) -> Result<()> {
         let mut w = BytesArrayWriter::new(buf);
-        if !f.map {
+        if !is_pair_map(f) {
             for (i, (_, v)) in entries.iter().enumerate() {
                 let s = to_struct(v).map_err(|e| e.within(format!("[{}]", i + 1)))?;
                 w.with(|buf| self.encode_struct(buf, id, s, depth + 1))

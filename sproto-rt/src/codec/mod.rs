@@ -9,7 +9,7 @@ pub use error::{EncodeError, EncodeErrorKind};
 
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::pack::{pack_into, unpack};
-use crate::schema::{FieldType, Sproto, TypeId};
+use crate::schema::{FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
 
 /// The nesting limit of the reference's Lua binding: the top-level struct is level 0,
@@ -152,21 +152,17 @@ impl Sproto {
         let t = self.type_by_name(type_name)?;
         let mut s = Struct::with_capacity(t.fields.len());
         for f in &t.fields {
-            let v = if f.array {
-                if f.key.is_some() && matches!(f.ty, FieldType::Struct(_)) {
-                    Value::Map(Vec::new())
-                } else {
-                    Value::Array(Vec::new())
-                }
-            } else {
-                match f.ty {
+            let v = match f.shape {
+                Shape::KeyedMap { .. } | Shape::PairMap { .. } => Value::Map(Vec::new()),
+                Shape::Array => Value::Array(Vec::new()),
+                Shape::One => match f.ty {
                     FieldType::Integer => Value::Integer(0),
                     FieldType::Decimal(_) | FieldType::Double => Value::Double(0.0),
                     FieldType::Boolean => Value::Boolean(false),
                     FieldType::String => Value::String(String::new()),
                     FieldType::Binary => Value::Binary(Vec::new()),
                     FieldType::Struct(_) => Value::Struct(Struct::new()),
-                }
+                },
             };
             s.push(f.name.clone(), v);
         }

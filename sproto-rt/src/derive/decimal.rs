@@ -1,7 +1,7 @@
 //! [`DecimalField`]: `f64` fields marked `decimal = N`, stored as `integer(N)`.
 
 use crate::error::DecodeError;
-use crate::schema::{SchemaBuilder, Shape, TypeRef};
+use crate::schema::{FieldForm, SchemaBuilder, Shape, TypeRef};
 use crate::wire::{
     data_from_slot, decimal_from_wire, decimal_to_wire, encode_int_array, int_from_slot, IntArray,
     SlotValue, StructEncoder,
@@ -25,7 +25,7 @@ pub trait DecimalField: Sized {
         precision: u16,
     ) -> Result<Self, DecodeError>;
     /// `integer(precision)` or `*integer(precision)`.
-    fn decimal_shape(b: &mut SchemaBuilder, precision: u16) -> Shape;
+    fn decimal_form(b: &mut SchemaBuilder, precision: u16) -> FieldForm;
 }
 
 impl DecimalField for f64 {
@@ -42,10 +42,10 @@ impl DecimalField for f64 {
         let n = int_from_slot(slot).map_err(|p| DecodeError::field_problem(offset, p))?;
         Ok(decimal_from_wire(n, precision))
     }
-    fn decimal_shape(_: &mut SchemaBuilder, precision: u16) -> Shape {
-        Shape {
+    fn decimal_form(_: &mut SchemaBuilder, precision: u16) -> FieldForm {
+        FieldForm {
             ty: TypeRef::Builtin(FieldType::Decimal(precision)),
-            array: false,
+            shape: Shape::One,
         }
     }
 }
@@ -65,8 +65,8 @@ impl DecimalField for Option<f64> {
     ) -> Result<Self, DecodeError> {
         f64::decode_decimal(slot, offset, precision).map(Some)
     }
-    fn decimal_shape(b: &mut SchemaBuilder, precision: u16) -> Shape {
-        f64::decimal_shape(b, precision)
+    fn decimal_form(b: &mut SchemaBuilder, precision: u16) -> FieldForm {
+        f64::decimal_form(b, precision)
     }
 }
 
@@ -87,10 +87,10 @@ impl DecimalField for Vec<f64> {
             .map(|n| decimal_from_wire(n, precision))
             .collect())
     }
-    fn decimal_shape(_: &mut SchemaBuilder, precision: u16) -> Shape {
-        Shape {
+    fn decimal_form(_: &mut SchemaBuilder, precision: u16) -> FieldForm {
+        FieldForm {
             ty: TypeRef::Builtin(FieldType::Decimal(precision)),
-            array: true,
+            shape: Shape::Array,
         }
     }
 }
@@ -108,7 +108,7 @@ impl DecimalField for Option<Vec<f64>> {
     ) -> Result<Self, DecodeError> {
         Vec::<f64>::decode_decimal(slot, offset, precision).map(Some)
     }
-    fn decimal_shape(b: &mut SchemaBuilder, precision: u16) -> Shape {
-        Vec::<f64>::decimal_shape(b, precision)
+    fn decimal_form(b: &mut SchemaBuilder, precision: u16) -> FieldForm {
+        Vec::<f64>::decimal_form(b, precision)
     }
 }

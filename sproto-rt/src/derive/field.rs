@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use super::{Element, StructCodec};
 use crate::error::{DecodeError, FieldProblem};
-use crate::schema::{SchemaBuilder, Shape, TypeRef};
+use crate::schema::{FieldForm, SchemaBuilder, Shape, TypeRef};
 use crate::wire::{
-    bool_from_slot, data_from_slot, double_from_slot, int_from_slot, str_from_bytes, SlotValue,
-    StructEncoder, StructReader,
+    bool_from_slot, check_nested_len, data_from_slot, double_from_slot, int_from_slot,
+    str_from_bytes, SlotValue, StructEncoder, StructReader,
 };
 use crate::FieldType;
 
@@ -26,7 +26,7 @@ pub trait Field<'de>: Sized {
     fn decode_field(slot: SlotValue<'de>, offset: usize, depth: usize)
         -> Result<Self, DecodeError>;
     /// The sproto type of the field.
-    fn shape(b: &mut SchemaBuilder) -> Shape;
+    fn form(b: &mut SchemaBuilder) -> FieldForm;
 }
 
 /// The value a field takes when it is absent on the wire.
@@ -51,10 +51,10 @@ fn problem(offset: usize, p: FieldProblem) -> DecodeError {
     DecodeError::field_problem(offset, p)
 }
 
-fn builtin(ty: FieldType) -> Shape {
-    Shape {
+fn builtin(ty: FieldType) -> FieldForm {
+    FieldForm {
         ty: TypeRef::Builtin(ty),
-        array: false,
+        shape: Shape::One,
     }
 }
 
@@ -70,7 +70,7 @@ macro_rules! integer_field {
                 let v = int_from_slot(slot).map_err(|p| problem(offset, p))?;
                 <$t>::try_from(v).map_err(|_| problem(offset, FieldProblem::OutOfRange { value: v, target: stringify!($t) }))
             }
-            fn shape(_: &mut SchemaBuilder) -> Shape {
+            fn form(_: &mut SchemaBuilder) -> FieldForm {
                 builtin(FieldType::Integer)
             }
         }
@@ -92,7 +92,7 @@ impl Field<'_> for bool {
     ) -> Result<Self, DecodeError> {
         bool_from_slot(slot).map_err(|p| problem(offset, p))
     }
-    fn shape(_: &mut SchemaBuilder) -> Shape {
+    fn form(_: &mut SchemaBuilder) -> FieldForm {
         builtin(FieldType::Boolean)
     }
 }
@@ -110,7 +110,7 @@ impl Field<'_> for f64 {
     ) -> Result<Self, DecodeError> {
         double_from_slot(slot).map_err(|p| problem(offset, p))
     }
-    fn shape(_: &mut SchemaBuilder) -> Shape {
+    fn form(_: &mut SchemaBuilder) -> FieldForm {
         builtin(FieldType::Double)
     }
 }
@@ -134,7 +134,7 @@ macro_rules! bytes_field {
                 let from: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
                 from(bytes, at)
             }
-            fn shape(_: &mut SchemaBuilder) -> Shape {
+            fn form(_: &mut SchemaBuilder) -> FieldForm {
                 builtin($ty)
             }
         }
@@ -172,8 +172,8 @@ impl<'de, T: Field<'de>> Field<'de> for Option<T> {
     ) -> Result<Self, DecodeError> {
         T::decode_field(slot, offset, depth).map(Some)
     }
-    fn shape(b: &mut SchemaBuilder) -> Shape {
-        T::shape(b)
+    fn form(b: &mut SchemaBuilder) -> FieldForm {
+        T::form(b)
     }
 }
 
@@ -190,8 +190,8 @@ impl<'de, T: Field<'de>> Field<'de> for Box<T> {
     ) -> Result<Self, DecodeError> {
         T::decode_field(slot, offset, depth).map(Box::new)
     }
-    fn shape(b: &mut SchemaBuilder) -> Shape {
-        T::shape(b)
+    fn form(b: &mut SchemaBuilder) -> FieldForm {
+        T::form(b)
     }
 }
 
@@ -209,10 +209,10 @@ impl<'de, T: Element<'de>> Field<'de> for Vec<T> {
         let (data, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
         T::decode_array(data, at, depth)
     }
-    fn shape(b: &mut SchemaBuilder) -> Shape {
-        Shape {
+    fn form(b: &mut SchemaBuilder) -> FieldForm {
+        FieldForm {
             ty: T::element_type(b),
-            array: true,
+            shape: Shape::Array,
         }
     }
 }
@@ -250,13 +250,6 @@ pub(crate) fn decode_nested<'de, T: StructCodec<'de>>(
     depth: usize,
 ) -> Result<T, DecodeError> {
     let (v, used) = T::decode_reader(StructReader::new(data, at)?, depth)?;
-    if used != data.len() {
-        return Err(struct_length(at, used, data.len()));
-    }
+    check_nested_len(at, used, data.len())?;
     Ok(v)
-}
-
-#[cold]
-fn struct_length(at: usize, used: usize, len: usize) -> DecodeError {
-    DecodeError::new(at, crate::DecodeErrorKind::StructLength { used, len })
 }

@@ -6,7 +6,8 @@ use super::StructCodec;
 use crate::error::{DecodeError, FieldProblem};
 use crate::message::Message;
 use crate::wire::{
-    data_from_slot, ArrayElements, BytesArrayWriter, SlotValue, StructEncoder, StructView,
+    check_nested_len, data_from_slot, ArrayElements, BytesArrayWriter, SlotValue, StructEncoder,
+    StructView,
 };
 
 /// A Rust type that can key a sproto map: the key field's type.
@@ -144,15 +145,7 @@ pub fn decode_pair_map<E: PairEntry, M: Default + Extend<(E::Key, E::Value)>>(
     for e in ArrayElements::new(data, at) {
         let (bytes, at) = e?;
         let view = StructView::parse(bytes, at)?;
-        if view.consumed() != bytes.len() {
-            return Err(DecodeError::new(
-                at,
-                crate::DecodeErrorKind::StructLength {
-                    used: view.consumed(),
-                    len: bytes.len(),
-                },
-            ));
-        }
+        check_nested_len(at, view.consumed(), bytes.len())?;
         map.extend(Some(E::decode_pair(&view, depth + 1)?));
     }
     Ok(map)

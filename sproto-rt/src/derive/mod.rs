@@ -18,7 +18,7 @@ pub use map::{
 };
 
 pub use crate::message::check_depth;
-pub use crate::schema::{FieldDesc, SchemaBuilder, Shape, TypeRef};
+pub use crate::schema::{FieldDesc, FieldForm, SchemaBuilder, Shape, TypeRef};
 pub use crate::wire::{SlotValue, StructEncoder, StructReader, StructView};
 pub use crate::{DecodeError, FieldProblem, FieldType};
 

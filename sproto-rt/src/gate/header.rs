@@ -3,8 +3,8 @@
 //! ([`Header`]). Reading and writing go through the wire core like any message.
 
 use crate::error::DecodeError;
-use crate::schema::{FieldType, Sproto};
-use crate::wire::{int_from_slot, StructEncoder, StructView};
+use crate::schema::{FieldType, Shape, Sproto};
+use crate::wire::{int_from_slot, SlotCount, StructEncoder, StructView};
 
 use super::super::rpc::RpcError;
 
@@ -70,7 +70,7 @@ impl PackageLayout {
         let tag = |name: &'static str| -> Result<Option<u16>, RpcError> {
             match ty.field_by_name(name) {
                 None => Ok(None),
-                Some(f) if f.ty == FieldType::Integer && !f.array => Ok(Some(f.tag)),
+                Some(f) if f.ty == FieldType::Integer && f.shape == Shape::One => Ok(Some(f.tag)),
                 Some(_) => Err(RpcError::BadHeader(name)),
             }
         };
@@ -85,7 +85,11 @@ impl PackageLayout {
     pub fn encode(&self, h: &Header, buf: &mut Vec<u8>) {
         let mut fields = [(self.ty, h.ty), (self.session, h.session), (self.ud, h.ud)];
         fields.sort_by_key(|(tag, _)| *tag);
-        let mut st = StructEncoder::begin(buf, 6);
+        let slots = fields
+            .iter()
+            .filter_map(|(tag, _)| *tag)
+            .fold(SlotCount::new(), SlotCount::field);
+        let mut st = StructEncoder::begin(buf, slots.get());
         for (tag, value) in fields {
             if let (Some(tag), Some(v)) = (tag, value) {
                 st.int(tag, v);

@@ -13,8 +13,8 @@ use std::ops::Deref;
 use crate::error::DecodeError;
 use crate::gate::{PackageLayout, PackageTooLarge, ProtocolError, SendError};
 use crate::message::Message;
-use crate::schema::{BuildError, FieldDesc, ProtocolSpec, SchemaBuilder, Sproto, TypeRef};
-use crate::wire::{int_from_slot, StructEncoder, StructView};
+use crate::schema::{BuildError, FieldDesc, ProtocolSpec, SchemaBuilder, Shape, Sproto, TypeRef};
+use crate::wire::{int_from_slot, max_slots, StructEncoder, StructView};
 use crate::FieldType;
 
 /// An unpacked package and where its message starts: the message bytes without a copy.
@@ -231,16 +231,25 @@ pub struct Package {
     pub session: Option<i64>,
 }
 
+impl Package {
+    /// The one description of the type: field names and tags, in tag order. The codec,
+    /// the slot count and the schema description below all read it.
+    const FIELDS: [(&'static str, u16); 2] = [("type", 0), ("session", 1)];
+    const TYPE_TAG: u16 = Self::FIELDS[0].1;
+    const SESSION_TAG: u16 = Self::FIELDS[1].1;
+    const TAGS: [u16; 2] = [Self::TYPE_TAG, Self::SESSION_TAG];
+}
+
 impl Message for Package {
     const TYPE_NAME: &'static str = "package";
-    const MAX_SLOTS: usize = 2;
+    const MAX_SLOTS: usize = max_slots(&Self::TAGS);
 
     fn encode_fields(&self, st: &mut StructEncoder<'_>) {
         if let Some(t) = self.ty {
-            st.int(0, t);
+            st.int(Self::TYPE_TAG, t);
         }
         if let Some(s) = self.session {
-            st.int(1, s);
+            st.int(Self::SESSION_TAG, s);
         }
     }
 
@@ -251,24 +260,22 @@ impl Message for Package {
                 int_from_slot(f.value)
                     .map_err(|e| DecodeError::field_problem(view.slot_offset(f.index), e))
             };
-            match f.tag {
-                0 => p.ty = Some(v()?),
-                1 => p.session = Some(v()?),
-                _ => {}
+            if f.tag == u32::from(Self::TYPE_TAG) {
+                p.ty = Some(v()?);
+            } else if f.tag == u32::from(Self::SESSION_TAG) {
+                p.session = Some(v()?);
             }
         }
         Ok(p)
     }
 
     fn describe(builder: &mut SchemaBuilder) {
-        let int = |name, tag| FieldDesc {
+        let int = |(name, tag)| FieldDesc {
             name,
             tag,
             ty: TypeRef::Builtin(FieldType::Integer),
-            array: false,
-            key: None,
-            map: false,
+            shape: Shape::One,
         };
-        builder.add_type("package", |_| vec![int("type", 0), int("session", 1)]);
+        builder.add_type(Self::TYPE_NAME, |_| Self::FIELDS.map(int).to_vec());
     }
 }

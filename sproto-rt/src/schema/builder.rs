@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, FieldType, Protocol, Sproto, Type};
+use super::{Field, FieldType, InvalidSchema, Protocol, Shape, Sproto, Type};
 use crate::message::Message;
 
 /// A field's element type as a Rust type describes it: a builtin, or a struct type
@@ -27,21 +27,19 @@ pub struct FieldDesc {
     pub tag: u16,
     /// The element type.
     pub ty: TypeRef,
-    /// `*T`.
-    pub array: bool,
-    /// For maps: the tag of the key field of the element type.
-    pub key: Option<u16>,
-    /// For `*T()` maps.
-    pub map: bool,
+    /// One value, an array or a map.
+    pub shape: Shape,
 }
 
-/// The shape of a Rust field type: its element type and whether it is an array.
+/// What a Rust field type is on the wire: its element type, and one value
+/// ([`Shape::One`]) or an array ([`Shape::Array`]); `#[derive(Sproto)]` makes the map
+/// shapes from attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
+pub struct FieldForm {
     /// The element type.
     pub ty: TypeRef,
-    /// `*T`.
-    pub array: bool,
+    /// [`Shape::One`] or [`Shape::Array`].
+    pub shape: Shape,
 }
 
 /// What a protocol answers with.
@@ -125,7 +123,7 @@ impl ProtocolSpec {
 ///     .unwrap();
 /// let text = ".Point {\n    x 0 : integer\n    y 1 : integer\n}\nmove 1 {\n    request Point\n}\n";
 /// assert_eq!(sp.to_text(), text);
-/// assert_eq!(sp.to_bundle(), Sproto::parse(text).unwrap().to_bundle());
+/// assert_eq!(sp.to_bundle().unwrap(), Sproto::parse(text).unwrap().to_bundle().unwrap());
 /// ```
 #[derive(Debug, Default)]
 pub struct SchemaBuilder {
@@ -152,6 +150,10 @@ pub enum BuildError {
     /// Protocols without any type cannot be written as a bundle.
     #[error("protocols need at least one type in the schema")]
     ProtocolsWithoutTypes,
+    /// The described types break a rule of the format (see
+    /// [`Sproto::from_parts`](crate::Sproto::from_parts)).
+    #[error(transparent)]
+    Invalid(#[from] InvalidSchema),
 }
 
 impl SchemaBuilder {
@@ -229,9 +231,7 @@ impl SchemaBuilder {
                     name: f.name.into(),
                     tag: f.tag,
                     ty: resolve(name, f.ty)?,
-                    array: f.array,
-                    key: f.key,
-                    map: f.map,
+                    shape: f.shape,
                 });
             }
             out.sort_by_key(|f| f.tag);
@@ -266,6 +266,6 @@ impl SchemaBuilder {
             });
         }
         protocols.sort_by_key(|p| p.tag);
-        Ok(Sproto::from_parts(types, protocols))
+        Ok(Sproto::from_parts(types, protocols)?)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{FieldType, Sproto};
+use super::{FieldType, Shape, Sproto};
 
 impl Sproto {
     /// The text the reference's `sproto_dump` prints for this schema, byte for byte.
@@ -22,7 +22,7 @@ impl Sproto {
         for t in &self.types {
             let _ = writeln!(out, "{}", t.name);
             for f in &t.fields {
-                let array = if f.array { "*" } else { "" };
+                let array = if f.shape.is_array() { "*" } else { "" };
                 let type_name = match f.ty {
                     FieldType::Struct(id) => self
                         .types
@@ -32,9 +32,9 @@ impl Sproto {
                     other => other.builtin_name().unwrap_or("?").to_string(),
                 };
                 let _ = write!(out, "\t{} ({}) {}{}", f.name, f.tag, array, type_name);
-                if let Some(key) = f.key {
+                if let Some(key) = f.shape.map_key() {
                     let _ = write!(out, " key[{key}]");
-                    if f.map {
+                    if let Shape::PairMap { .. } = f.shape {
                         let value = match f.ty {
                             FieldType::Struct(id) => self
                                 .types

@@ -7,14 +7,18 @@
 
 mod builder;
 mod dump;
+mod validate;
 
-pub use builder::{BuildError, FieldDesc, ProtocolSpec, SchemaBuilder, Shape, TypeRef};
+pub use builder::{BuildError, FieldDesc, FieldForm, ProtocolSpec, SchemaBuilder, TypeRef};
+pub(crate) use validate::check as check_parts;
+pub use validate::InvalidSchema;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::value::FieldName;
+use crate::wire::SlotCount;
 
 /// FNV-1a: schema lookups hash short names on every encode/decode call, where SipHash
 /// costs more than the rest of the lookup. (Names come from the schema, not from
@@ -88,21 +92,77 @@ impl FieldType {
     }
 }
 
+/// How a field holds its element type: the four forms schema text can write.
+///
+/// The bundle stores this as three flags (`array`, `key`, `map`); the bundle reader
+/// turns them into a `Shape` and the writer back, so a bundle the parser writes
+/// round-trips byte for byte. Flag combinations that the codec would not act on (a key
+/// on a single value or on an array of builtins, a map flag without a key) load as the
+/// shape the codec gives them.
+///
+/// ```
+/// use sproto_rt::schema::Shape;
+/// use sproto_rt::Sproto;
+///
+/// let sp = Sproto::parse(
+///     ".E { k 0 : string  v 1 : integer }\n\
+///      .T { one 0 : E  many 1 : *E  by_k 2 : *E(k)  pairs 3 : *E() }",
+/// )
+/// .unwrap();
+/// let shapes: Vec<Shape> = sp.type_by_name("T").unwrap().fields.iter().map(|f| f.shape).collect();
+/// assert_eq!(
+///     shapes,
+///     [Shape::One, Shape::Array, Shape::KeyedMap { key: 0 }, Shape::PairMap { key: 0 }]
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// `T`: one value.
+    One,
+    /// `*T`: an array of values.
+    Array,
+    /// `*T(key)`: a map of `T` structs, keyed by their field with tag `key` (a
+    /// builtin-typed field of `T`). On the wire, an array of `T`.
+    KeyedMap {
+        /// The tag of the key field in `T`.
+        key: u16,
+    },
+    /// `*T()`: a map from the first of `T`'s two fields (tag `key`) to the other. On
+    /// the wire, an array of two-field `T` structs.
+    PairMap {
+        /// The tag of the key field (the first of `T`'s two fields).
+        key: u16,
+    },
+}
+
+impl Shape {
+    /// Whether the wire form is an array (every shape but [`Shape::One`]).
+    #[inline(always)]
+    pub fn is_array(self) -> bool {
+        !matches!(self, Shape::One)
+    }
+
+    /// The map key field's tag of the two map shapes.
+    #[inline(always)]
+    pub fn map_key(self) -> Option<u16> {
+        match self {
+            Shape::KeyedMap { key } | Shape::PairMap { key } => Some(key),
+            Shape::One | Shape::Array => None,
+        }
+    }
+}
+
 /// One field of a struct type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// The field's name (shared with the values decoded by this schema).
     pub name: FieldName,
-    /// The field's tag (0..=32766).
+    /// The field's tag (0..=[`MAX_INLINE`](crate::wire::MAX_INLINE)).
     pub tag: u16,
-    /// The element type.
+    /// The element type. Always a struct for the map shapes.
     pub ty: FieldType,
-    /// `*T`: an array of `ty`.
-    pub array: bool,
-    /// For `*T(key)` and `*T()`: the tag of the element field that keys the map.
-    pub key: Option<u16>,
-    /// For `*T()`: the array is a map from the key field to the other field.
-    pub map: bool,
+    /// One value, an array, or a map.
+    pub shape: Shape,
 }
 
 impl Field {
@@ -139,19 +199,13 @@ impl Type {
         self.fields.iter().find(|f| &*f.name == name)
     }
 
-    /// The most header slots an encoding of this type can use: one per field plus one
-    /// skip slot before every field that does not directly follow its predecessor.
+    /// The most header slots an encoding of this type can use (see
+    /// [`SlotCount`](crate::wire::SlotCount)).
     pub fn max_slots(&self) -> usize {
-        let mut next = 0u32;
-        let mut n = 0;
-        for f in &self.fields {
-            if u32::from(f.tag) != next {
-                n += 1;
-            }
-            n += 1;
-            next = u32::from(f.tag) + 1;
-        }
-        n
+        self.fields
+            .iter()
+            .fold(SlotCount::new(), |n, f| n.field(f.tag))
+            .get()
     }
 }
 
@@ -160,7 +214,7 @@ impl Type {
 pub struct Protocol {
     /// The protocol's name.
     pub name: String,
-    /// The protocol's tag (0..=32766).
+    /// The protocol's tag (0..=[`MAX_INLINE`](crate::wire::MAX_INLINE)).
     pub tag: u16,
     /// The request type, if the protocol takes a request message.
     pub request: Option<TypeId>,
@@ -178,7 +232,7 @@ pub struct Protocol {
 /// let sp = Sproto::parse(".Person { name 0 : string  id 1 : integer }").unwrap();
 /// let person = sp.type_by_name("Person").unwrap();
 /// assert_eq!(&*person.fields[1].name, "id");
-/// let bundle = sp.to_bundle();
+/// let bundle = sp.to_bundle().unwrap();
 /// assert_eq!(Sproto::from_bundle(&bundle).unwrap(), sp);
 /// ```
 #[derive(Clone)]
@@ -208,13 +262,40 @@ impl fmt::Debug for Sproto {
 }
 
 impl Sproto {
-    /// Builds a schema from its parts. Lookups by name and tag keep the first of
-    /// duplicates, as the reference's linear searches do.
+    /// Builds a schema from its parts, checking what schema text guarantees: fields in
+    /// strictly ascending tag order, tags, precisions and protocol tags at most
+    /// [`MAX_INLINE`](crate::wire::MAX_INLINE), type references into `types`, map
+    /// shapes only on struct types with a valid key field (`*T(key)`: a builtin field
+    /// of `T`; `*T()`: `T` has two fields and the key is the first, a builtin), and no
+    /// two types, fields of one type or protocols with one name (or protocol tag).
     ///
-    /// Struct field types must be valid indexes into `types`; the parser and the
-    /// bundle reader guarantee it, and [`Sproto::validate`] checks it for hand-built
-    /// schemas.
-    pub fn from_parts(types: Vec<Type>, protocols: Vec<Protocol>) -> Self {
+    /// ```
+    /// use sproto_rt::schema::{Field, FieldType, InvalidSchema, Shape, Type};
+    /// use sproto_rt::Sproto;
+    ///
+    /// let field = |name: &str, tag| Field {
+    ///     name: name.into(),
+    ///     tag,
+    ///     ty: FieldType::Integer,
+    ///     shape: Shape::One,
+    /// };
+    /// let t = |fields| vec![Type { name: "A".into(), fields }];
+    /// let sp = Sproto::from_parts(t(vec![field("x", 0), field("y", 2)]), vec![]).unwrap();
+    /// assert_eq!(sp.to_text(), ".A {\n    x 0 : integer\n    y 2 : integer\n}\n");
+    /// assert!(matches!(
+    ///     Sproto::from_parts(t(vec![field("y", 2), field("x", 0)]), vec![]),
+    ///     Err(InvalidSchema::FieldOrder { .. })
+    /// ));
+    /// ```
+    pub fn from_parts(types: Vec<Type>, protocols: Vec<Protocol>) -> Result<Self, InvalidSchema> {
+        validate::check(&types, &protocols)?;
+        Ok(Self::assemble(types, protocols))
+    }
+
+    /// Builds a schema from parts that the parser or the bundle reader checked.
+    /// Lookups by name and tag keep the first of duplicates, as the reference's
+    /// linear searches do (a bundle can have duplicates, which the reference loads).
+    pub(crate) fn assemble(types: Vec<Type>, protocols: Vec<Protocol>) -> Self {
         let mut type_ids = FastMap::default();
         for (i, t) in types.iter().enumerate() {
             type_ids.entry(t.name.clone()).or_insert(i);
@@ -232,31 +313,6 @@ impl Sproto {
             protocol_by_tag,
             protocol_by_name,
         }
-    }
-
-    /// Checks that every struct reference points into the type list.
-    pub fn validate(&self) -> Result<(), String> {
-        let n = self.types.len();
-        for t in &self.types {
-            for f in &t.fields {
-                if let FieldType::Struct(id) = f.ty {
-                    if id >= n {
-                        return Err(format!(
-                            "field {} of {} refers to type {id} of {n}",
-                            f.name, t.name
-                        ));
-                    }
-                }
-            }
-        }
-        for p in &self.protocols {
-            for id in [p.request, p.response].into_iter().flatten() {
-                if id >= n {
-                    return Err(format!("protocol {} refers to type {id} of {n}", p.name));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// All types, in id order.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::schema::{FieldType, Sproto, Type};
+use crate::schema::{FieldType, Shape, Sproto, Type};
 
 impl Sproto {
     /// The schema as `.sproto` text.
@@ -109,7 +109,7 @@ impl Sproto {
         };
         let indent = "    ".repeat(depth);
         for f in &t.fields {
-            let array = if f.array { "*" } else { "" };
+            let array = if f.shape.is_array() { "*" } else { "" };
             let ty = match f.ty {
                 FieldType::Struct(id) => self.type_by_id(id).map_or_else(
                     || format!("<type {id}>"),
@@ -118,9 +118,9 @@ impl Sproto {
                 FieldType::Decimal(n) => format!("integer({n})"),
                 other => other.builtin_name().unwrap_or("integer").to_string(),
             };
-            let key = match (f.key, f.ty) {
-                (Some(_), FieldType::Struct(_)) if f.map => "()".to_string(),
-                (Some(k), FieldType::Struct(id)) => self
+            let key = match (f.shape, f.ty) {
+                (Shape::PairMap { .. }, _) => "()".to_string(),
+                (Shape::KeyedMap { key: k }, FieldType::Struct(id)) => self
                     .type_by_id(id)
                     .and_then(|t| t.fields.iter().find(|kf| kf.tag == k))
                     .map_or_else(String::new, |kf| format!("({})", kf.name)),

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 
 use super::ast::{Def, Direction, FieldDef, Item, Pos, ProtocolDef, Spanned, SubTarget, Suffix};
 use super::error::SchemaErrorKind;
-use crate::schema::{Field, FieldType, Protocol, Sproto, Type};
+use crate::schema::{Field, FieldType, Protocol, Shape, Sproto, Type};
 
-/// The largest value an inline bundle slot holds (tags, type ids, precisions).
-const MAX_SLOT_VALUE: u64 = 32766;
+use crate::wire::MAX_INLINE;
 
 type Problems = Vec<(Pos, SchemaErrorKind)>;
 
@@ -360,7 +359,7 @@ impl<'a> Resolver<'a> {
             let pos = self.protocols[0].name.pos;
             return Err(vec![(pos, SchemaErrorKind::ProtocolsWithoutTypes)]);
         }
-        if names.len() > MAX_SLOT_VALUE as usize + 1 {
+        if names.len() > usize::from(MAX_INLINE) + 1 {
             let pos = self.types[names[0]].pos;
             return Err(vec![(pos, SchemaErrorKind::TooManyTypes(names.len()))]);
         }
@@ -403,7 +402,9 @@ impl<'a> Resolver<'a> {
         protocols.sort_by_key(|p| p.tag);
         self.problems.extend(problems);
         self.checkpoint()?;
-        Ok(Sproto::from_parts(types, protocols))
+        // What the parser accepted follows every rule `Sproto::from_parts` checks.
+        debug_assert_eq!(crate::schema::check_parts(&types, &protocols), Ok(()));
+        Ok(Sproto::assemble(types, protocols))
     }
 
     fn build_field(
@@ -426,9 +427,7 @@ impl<'a> Resolver<'a> {
                 Resolved::Builtin(_) => FieldType::Integer,
                 Resolved::Struct(name) => FieldType::Struct(*ids.get(name.as_str())?),
             },
-            array: def.array,
-            key: None,
-            map: false,
+            shape: if def.array { Shape::Array } else { Shape::One },
         };
         // Only the first suffix counts; the reference ignores any further ones.
         let Some(suffix) = def.suffixes.first() else {
@@ -504,14 +503,17 @@ impl<'a> Resolver<'a> {
                         ));
                         return None;
                     }
-                    field.key = k.tag.and_then(|t| u16::try_from(t).ok());
-                    field.map = true;
+                    let key = k.tag.and_then(|t| u16::try_from(t).ok())?;
+                    field.shape = Shape::PairMap { key };
                 } else {
                     let k = elem_fields.iter().find(|k| {
                         k.def.name.value == *key && matches!(k.resolved, Some(Resolved::Builtin(_)))
                     });
                     match k {
-                        Some(k) => field.key = k.tag.and_then(|t| u16::try_from(t).ok()),
+                        Some(k) => {
+                            let key = k.tag.and_then(|t| u16::try_from(t).ok())?;
+                            field.shape = Shape::KeyedMap { key };
+                        }
                         None => {
                             problems.push((
                                 suffix.pos,
@@ -531,14 +533,14 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// A number stored in an inline bundle slot: at most 32766.
+/// A number stored in an inline bundle slot: at most [`MAX_INLINE`].
 fn slot_number(
     digits: &Spanned<String>,
     what: &'static str,
     problems: &mut Problems,
 ) -> Option<u16> {
     match number(&digits.value) {
-        Some(n) if n <= MAX_SLOT_VALUE => Some(n as u16),
+        Some(n) if n <= u64::from(MAX_INLINE) => Some(n as u16),
         _ => {
             problems.push((
                 digits.pos,

@@ -89,7 +89,7 @@ impl<'a> StructView<'a> {
     /// point).
     #[inline(always)]
     pub fn slot_offset(&self, index: usize) -> usize {
-        self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
+        super::slot_offset(self.base, index)
     }
 
     /// The absolute offset of the struct's first byte.
@@ -238,7 +238,7 @@ impl<'a> StructReader<'a> {
     /// point).
     #[inline(always)]
     pub fn slot_offset(&self, index: usize) -> usize {
-        self.base + SIZEOF_HEADER + index * SIZEOF_FIELD
+        super::slot_offset(self.base, index)
     }
 
     /// The absolute offset of the struct's first byte.
@@ -258,6 +258,34 @@ impl<'a> StructReader<'a> {
             consumed: self.consumed(),
         })
     }
+}
+
+/// The rule for a struct nested in a data block (a struct field, an array element, a
+/// map entry): it fills its block exactly. `used` is what the struct at `at` took of
+/// the block's `len` bytes. The one home of the rule: the dynamic decoder, the derived
+/// and the zero-copy decoders all check with it.
+///
+/// ```
+/// use sproto_rt::wire::{check_nested_len, StructView};
+///
+/// let block = [1, 0, 4, 0, 0xff]; // a one-field struct and a stray byte
+/// let view = StructView::parse(&block, 0).unwrap();
+/// assert!(check_nested_len(0, view.consumed(), block.len()).is_err());
+/// assert!(check_nested_len(0, view.consumed(), 4).is_ok());
+/// ```
+#[inline(always)]
+pub fn check_nested_len(at: usize, used: usize, len: usize) -> Result<(), DecodeError> {
+    if used == len {
+        Ok(())
+    } else {
+        Err(struct_length(at, used, len))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn struct_length(at: usize, used: usize, len: usize) -> DecodeError {
+    DecodeError::new(at, DecodeErrorKind::StructLength { used, len })
 }
 
 #[cold]

@@ -1,7 +1,7 @@
 //! Writing sproto structs: header slots, skip slots for tag gaps, inline integers and
 //! length-prefixed data blocks, straight into a caller's `Vec<u8>`.
 
-use super::{MAX_INLINE, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
+use super::{InlineValue, MAX_INLINE, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
 
 /// Writes one sproto struct into a buffer.
 ///
@@ -94,14 +94,15 @@ impl<'a> StructEncoder<'a> {
     /// The slot value that holds `v` inline, if it is small enough.
     #[inline(always)]
     pub fn inline_value(v: i64) -> Option<u16> {
-        if (0..=MAX_INLINE).contains(&v) {
-            Some(((v + 1) * 2) as u16)
+        if (0..=i64::from(MAX_INLINE)).contains(&v) {
+            Some(InlineValue(v as u16).slot())
         } else {
             None
         }
     }
 
-    /// Writes an integer field: inline when `0 <= v <= 0x7ffe`, else 4 or 8 data bytes.
+    /// Writes an integer field: inline when `0 <= v <=` [`MAX_INLINE`], else 4 or 8
+    /// data bytes.
     #[inline(always)]
     pub fn int(&mut self, tag: u16, v: i64) {
         if let Some(slot) = Self::inline_value(v) {
@@ -113,12 +114,11 @@ impl<'a> StructEncoder<'a> {
         }
     }
 
-    /// Writes a raw inline slot value `v` (`0 <= v <= 0x7ffe`), as the bundle format
-    /// stores tags, type ids and flags.
+    /// Writes a raw inline slot value, as the bundle format stores tags, type ids and
+    /// flags. [`InlineValue`] is in range by construction.
     #[inline(always)]
-    pub fn inline(&mut self, tag: u16, v: u16) {
-        let v = v.min(MAX_INLINE as u16);
-        self.slot(tag, (v + 1) * 2);
+    pub fn inline(&mut self, tag: u16, v: InlineValue) {
+        self.slot(tag, v.slot());
     }
 
     /// Writes a boolean field (always inline).
@@ -175,6 +175,67 @@ impl<'a> StructEncoder<'a> {
         self.buf[self.start..self.start + SIZEOF_HEADER].copy_from_slice(&count.to_le_bytes());
         self.buf.len() - self.start
     }
+}
+
+/// Counts the header slots of a struct whose fields are all present: one per field,
+/// plus one skip slot before each field that does not directly follow its
+/// predecessor's tag — exactly what [`StructEncoder`] writes. The one home of that
+/// rule: [`max_slots`], [`Type::max_slots`](crate::Type::max_slots) and the code
+/// `#[derive(Sproto)]` generates all count with it.
+///
+/// ```
+/// use sproto_rt::wire::SlotCount;
+///
+/// let n = SlotCount::new().field(0).field(1).field(5);
+/// assert_eq!(n.get(), 4); // 0, 1, a skip, 5
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlotCount {
+    next: u32,
+    slots: usize,
+}
+
+impl SlotCount {
+    /// No fields yet.
+    pub const fn new() -> Self {
+        SlotCount { next: 0, slots: 0 }
+    }
+
+    /// Adds the field with `tag` (tags must ascend).
+    #[inline(always)]
+    pub const fn field(self, tag: u16) -> Self {
+        let skip = if tag as u32 != self.next { 1 } else { 0 };
+        SlotCount {
+            next: tag as u32 + 1,
+            slots: self.slots + skip + 1,
+        }
+    }
+
+    /// The slots counted.
+    #[inline(always)]
+    pub const fn get(self) -> usize {
+        self.slots
+    }
+}
+
+/// The most header slots an encoding of a struct with fields `tags` (ascending) uses:
+/// what to pass to [`StructEncoder::begin`]. A `const fn`, so derived types compute
+/// it at compile time.
+///
+/// ```
+/// use sproto_rt::wire::max_slots;
+///
+/// const SLOTS: usize = max_slots(&[0, 1, 3]);
+/// assert_eq!(SLOTS, 4);
+/// ```
+pub const fn max_slots(tags: &[u16]) -> usize {
+    let mut count = SlotCount::new();
+    let mut i = 0;
+    while i < tags.len() {
+        count = count.field(tags[i]);
+        i += 1;
+    }
+    count.get()
 }
 
 /// The caller under-estimated the slots of the struct at `start` whose header has room

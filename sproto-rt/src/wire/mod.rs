@@ -13,17 +13,109 @@ mod decoder;
 mod encoder;
 mod scalar;
 
-pub use decoder::{ArrayElements, FieldSlot, Fields, SlotValue, StructReader, StructView};
+pub use decoder::{
+    check_nested_len, ArrayElements, FieldSlot, Fields, SlotValue, StructReader, StructView,
+};
 pub use encoder::{
-    encode_bool_array, encode_double_array, encode_int_array, BytesArrayWriter, StructEncoder,
+    encode_bool_array, encode_double_array, encode_int_array, max_slots, BytesArrayWriter,
+    SlotCount, StructEncoder,
 };
 pub use scalar::{
     bool_from_slot, data_from_slot, decimal_factor, decimal_from_wire, decimal_to_wire,
     double_array, double_from_slot, int_from_slot, str_from_bytes, IntArray,
 };
 
-/// Largest integer a slot can hold inline (`(v + 1) * 2` must fit a `u16`).
-pub const MAX_INLINE: i64 = 0x7ffe;
+/// The largest integer a header slot holds inline: 32766, because a slot stores `v` as
+/// `(v + 1) * 2` in a `u16` (odd values are skips, `0` a data block).
+///
+/// Everything the bundle format stores inline is bounded by it — field and protocol
+/// tags, type ids, decimal precisions, map key tags — so it is also the largest tag a
+/// schema can use. The schema parser, the bundle reader and writer,
+/// [`Sproto::from_parts`](crate::Sproto::from_parts) and the encoder's inline integers
+/// all use this constant. `sproto-derive` (a proc-macro crate, which cannot depend on
+/// this one) keeps its twin `MAX_INLINE` in `sproto-derive/src/internals/attr.rs`; a
+/// compile-time assertion below keeps the two equal.
+///
+/// ```
+/// use sproto_rt::wire::{InlineValue, MAX_INLINE};
+///
+/// assert_eq!(MAX_INLINE, 32766);
+/// assert!(InlineValue::new(MAX_INLINE).is_some());
+/// assert!(InlineValue::new(MAX_INLINE + 1).is_none());
+/// ```
+pub const MAX_INLINE: u16 = 0x7ffe;
+
+// The derive macros' copy of the limit is the same number (`__max_inline!` expands to
+// `sproto-derive`'s constant).
+#[cfg(feature = "derive")]
+const _: () = assert!(sproto_derive::__max_inline!() == MAX_INLINE);
+
+/// A number that fits an inline header slot: `0..=`[`MAX_INLINE`]. What
+/// [`StructEncoder::inline`] takes, so that an out-of-range value cannot be written.
+///
+/// ```
+/// use sproto_rt::wire::InlineValue;
+///
+/// let v = InlineValue::try_from(7usize).unwrap();
+/// assert_eq!(v.get(), 7);
+/// assert!(InlineValue::try_from(40_000usize).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InlineValue(u16);
+
+impl InlineValue {
+    /// `v`, if it is at most [`MAX_INLINE`].
+    #[inline(always)]
+    pub const fn new(v: u16) -> Option<Self> {
+        if v <= MAX_INLINE {
+            Some(InlineValue(v))
+        } else {
+            None
+        }
+    }
+
+    /// `0`, `1` or any other small constant.
+    #[inline(always)]
+    pub const fn small(v: u8) -> Self {
+        InlineValue(v as u16)
+    }
+
+    /// The number.
+    #[inline(always)]
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+
+    /// The header slot that holds this value: `(v + 1) * 2`.
+    #[inline(always)]
+    pub const fn slot(self) -> u16 {
+        (self.0 + 1) * 2
+    }
+}
+
+/// A number too large for an inline slot (more than [`MAX_INLINE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} does not fit an inline slot (at most 32766)")]
+pub struct NotInline(pub u64);
+
+impl TryFrom<u16> for InlineValue {
+    type Error = NotInline;
+    #[inline]
+    fn try_from(v: u16) -> Result<Self, NotInline> {
+        InlineValue::new(v).ok_or_else(|| NotInline(u64::from(v)))
+    }
+}
+
+impl TryFrom<usize> for InlineValue {
+    type Error = NotInline;
+    #[inline]
+    fn try_from(v: usize) -> Result<Self, NotInline> {
+        match u16::try_from(v).ok().and_then(InlineValue::new) {
+            Some(i) => Ok(i),
+            None => Err(NotInline(v as u64)),
+        }
+    }
+}
 
 /// Size of the header's slot count.
 pub const SIZEOF_HEADER: usize = 2;
@@ -31,6 +123,20 @@ pub const SIZEOF_HEADER: usize = 2;
 pub const SIZEOF_FIELD: usize = 2;
 /// Size of a data block's length prefix.
 pub const SIZEOF_LENGTH: usize = 4;
+
+/// The absolute offset of header slot `index` of the struct that starts at `base`: the
+/// one place the header layout (a `u16` count, then `u16` slots) turns into offsets.
+///
+/// ```
+/// use sproto_rt::wire::slot_offset;
+///
+/// assert_eq!(slot_offset(10, 0), 12);
+/// assert_eq!(slot_offset(10, 3), 18);
+/// ```
+#[inline(always)]
+pub const fn slot_offset(base: usize, index: usize) -> usize {
+    base + SIZEOF_HEADER + index * SIZEOF_FIELD
+}
 
 /// Reads a little-endian `u32` at `at`; `None` when it does not fit.
 #[inline]

@@ -47,7 +47,7 @@ pub fn load_schema(path: &Path, force_bundle: bool, force_text: bool) -> Result<
 }
 
 pub fn compile(files: &[PathBuf], output: Option<&Path>) -> Result<(), String> {
-    let bundle = parse_files(files)?.to_bundle();
+    let bundle = parse_files(files)?.to_bundle().map_err(|e| e.to_string())?;
     match output {
         Some(out) => std::fs::write(out, &bundle).map_err(|e| format!("{}: {e}", out.display())),
         None => {
