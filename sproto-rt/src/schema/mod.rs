@@ -200,7 +200,7 @@ impl Type {
     }
 
     /// The most header slots an encoding of this type can use (see
-    /// [`SlotCount`](crate::wire::SlotCount)).
+    /// [`SlotCount`]).
     pub fn max_slots(&self) -> usize {
         self.fields
             .iter()
