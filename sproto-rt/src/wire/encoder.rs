@@ -5,7 +5,8 @@ use super::{InlineValue, MAX_INLINE, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH}
 
 /// Writes one sproto struct into a buffer.
 ///
-/// Fields must be written in strictly ascending tag order; gaps between tags become
+/// Fields must be written in strictly ascending tag order, tags at most
+/// [`MAX_INLINE`](super::MAX_INLINE) (debug builds check both); gaps between tags become
 /// skip slots exactly as the reference encoder writes them. The header is reserved up
 /// front for `max_slots` slots (a field takes at most two: a skip and itself) and
 /// compacted by [`finish`](Self::finish), so data is written once, in place.
@@ -68,6 +69,7 @@ impl<'a> StructEncoder<'a> {
     /// Writes the slot of `tag`, preceded by a skip slot when tags were left out.
     #[inline(always)]
     fn slot(&mut self, tag: u16, value: u16) {
+        debug_assert!(tag <= MAX_INLINE, "sproto tags go from 0 to MAX_INLINE");
         let tag = u32::from(tag);
         debug_assert!(
             tag >= self.next_tag,
@@ -75,7 +77,8 @@ impl<'a> StructEncoder<'a> {
         );
         let gap = tag.saturating_sub(self.next_tag);
         if gap > 0 {
-            // A skip of k tags is the odd value 2k - 1; tags are at most 32767 apart.
+            // A skip of k tags is the odd value 2k - 1; tags (at most MAX_INLINE) are
+            // at most 32767 apart, so it fits.
             self.push_slot((gap * 2 - 1) as u16);
         }
         self.push_slot(value);
