@@ -22,7 +22,7 @@ pub enum InvalidSchema {
     },
     /// A number stored in an inline bundle slot is larger than
     /// [`MAX_INLINE`](crate::wire::MAX_INLINE).
-    #[error("{what} {value} of {owner} is too large (at most 32766)")]
+    #[error("{what} {value} of {owner} is too large (at most {max})", max = MAX_INLINE)]
     TooLarge {
         /// Which number (`tag`, `precision`, `type id`, ...).
         what: &'static str,

@@ -234,8 +234,8 @@ pub enum SchemaErrorKind {
         /// The precision as written.
         precision: String,
     },
-    /// A number that must fit an inline slot (0..=32766) does not.
-    #[error("{what} {value} is too large (at most 32766)")]
+    /// A number that must fit an inline slot (0..=[`MAX_INLINE`](crate::wire::MAX_INLINE)) does not.
+    #[error("{what} {value} is too large (at most {max})", max = crate::wire::MAX_INLINE)]
     NumberTooLarge {
         /// `tag`, `protocol tag` or `precision`.
         what: &'static str,
@@ -245,8 +245,11 @@ pub enum SchemaErrorKind {
     /// Protocols were defined but no type: the bundle format cannot express that.
     #[error("the schema defines protocols but no type; define at least one type")]
     ProtocolsWithoutTypes,
-    /// More types than type ids (32767).
-    #[error("the schema has {0} types; at most 32767 are possible")]
+    /// More types than type ids (`MAX_INLINE + 1`).
+    #[error(
+        "the schema has {0} types; at most {max} are possible",
+        max = usize::from(crate::wire::MAX_INLINE) + 1
+    )]
     TooManyTypes(usize),
 }
 

@@ -95,7 +95,7 @@ impl InlineValue {
 
 /// A number too large for an inline slot (more than [`MAX_INLINE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0} does not fit an inline slot (at most 32766)")]
+#[error("{0} does not fit an inline slot (at most {max})", max = MAX_INLINE)]
 pub struct NotInline(pub u64);
 
 impl TryFrom<u16> for InlineValue {
