@@ -202,10 +202,11 @@ impl Type {
     /// The most header slots an encoding of this type can use (see
     /// [`SlotCount`]).
     pub fn max_slots(&self) -> usize {
-        self.fields
-            .iter()
-            .fold(SlotCount::new(), |n, f| n.field(f.tag))
-            .get()
+        let mut n = SlotCount::new();
+        for f in &self.fields {
+            n = n.field(f.tag);
+        }
+        n.get()
     }
 }
 
