@@ -220,6 +220,10 @@ fn from_parts_refuses_each_broken_rule() {
             },
         ),
     ];
+    assert_eq!(
+        Sproto::from_parts(vec![], vec![protocol("lonely", 1, None)]),
+        Err(InvalidSchema::ProtocolsWithoutTypes)
+    );
     for (what, got, expected) in cases {
         match got {
             Err(e) if expected(&e) => {}

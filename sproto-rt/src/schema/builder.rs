@@ -144,14 +144,9 @@ pub enum BuildError {
         /// The missing type.
         missing: String,
     },
-    /// Two protocols share a name or a tag.
-    #[error("protocol {0} is defined twice (same name or tag)")]
-    DuplicateProtocol(String),
-    /// Protocols without any type cannot be written as a bundle.
-    #[error("protocols need at least one type in the schema")]
-    ProtocolsWithoutTypes,
-    /// The described types break a rule of the format (see
-    /// [`Sproto::from_parts`](crate::Sproto::from_parts)).
+    /// The described types and protocols break a rule of the format (see
+    /// [`Sproto::from_parts`](crate::Sproto::from_parts)): two protocols with one name
+    /// or tag, protocols without any type, ...
     #[error(transparent)]
     Invalid(#[from] InvalidSchema),
 }
@@ -240,14 +235,8 @@ impl SchemaBuilder {
                 fields: out,
             });
         }
-        if types.is_empty() && !self.protocols.is_empty() {
-            return Err(BuildError::ProtocolsWithoutTypes);
-        }
         let mut protocols: Vec<Protocol> = Vec::with_capacity(self.protocols.len());
         for p in &self.protocols {
-            if protocols.iter().any(|q| q.name == p.name || q.tag == p.tag) {
-                return Err(BuildError::DuplicateProtocol(p.name.clone()));
-            }
             let id = |n: &str| {
                 ids.get(n).copied().ok_or_else(|| BuildError::MissingType {
                     in_type: p.name.clone(),

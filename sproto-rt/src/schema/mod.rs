@@ -267,8 +267,9 @@ impl Sproto {
     /// strictly ascending tag order, tags, precisions and protocol tags at most
     /// [`MAX_INLINE`](crate::wire::MAX_INLINE), type references into `types`, map
     /// shapes only on struct types with a valid key field (`*T(key)`: a builtin field
-    /// of `T`; `*T()`: `T` has two fields and the key is the first, a builtin), and no
-    /// two types, fields of one type or protocols with one name (or protocol tag).
+    /// of `T`; `*T()`: `T` has two fields and the key is the first, a builtin), no two
+    /// types, fields of one type or protocols with one name (or protocol tag), and no
+    /// protocols without types.
     ///
     /// ```
     /// use sproto_rt::schema::{Field, FieldType, InvalidSchema, Shape, Type};

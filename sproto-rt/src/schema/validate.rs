@@ -76,6 +76,10 @@ pub enum InvalidSchema {
     /// Two protocols share a name or a tag.
     #[error("protocol {0} is defined twice (same name or tag)")]
     DuplicateProtocol(String),
+    /// Protocols without any type: a bundle cannot hold them (the reference refuses to
+    /// load a bundle without types).
+    #[error("protocols need at least one type in the schema")]
+    ProtocolsWithoutTypes,
 }
 
 fn too_large(what: &'static str, owner: impl Into<String>, value: u16) -> InvalidSchema {
@@ -158,6 +162,9 @@ pub(crate) fn check(types: &[Type], protocols: &[Protocol]) -> Result<(), Invali
                 });
             }
         }
+    }
+    if types.is_empty() && !protocols.is_empty() {
+        return Err(InvalidSchema::ProtocolsWithoutTypes);
     }
     let mut names = HashSet::with_capacity(protocols.len());
     let mut tags = HashSet::with_capacity(protocols.len());
