@@ -16,6 +16,12 @@ impl Sproto {
     /// gives an error with the byte offset of the problem; memory use is bounded by a
     /// small multiple of the input size.
     ///
+    /// Like the reference, it checks type references and field tag order but loads
+    /// duplicate names and map keys that key nothing, which
+    /// [`Sproto::from_parts`](crate::Sproto::from_parts) refuses: the codec then
+    /// reports such a map when it meets one. The `array`, `key` and `map` flags become
+    /// a [`Shape`].
+    ///
     /// The bundle of an empty schema (no types, no protocols) is the two bytes `00 00`,
     /// which [`Sproto::to_bundle`] writes but this refuses — as the reference's
     /// `sproto_create` does (it fails on a bundle without types): an empty schema
