@@ -95,6 +95,7 @@ pub mod service;
 mod service_support;
 pub mod session;
 mod sproto_arg;
+pub mod telemetry;
 
 /// Support for the code `#[service]` generates; not a public API.
 #[doc(hidden)]

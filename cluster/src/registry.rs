@@ -82,7 +82,10 @@ impl Registry {
     }
 
     fn insert(m: &mut Maps, handle: u32, name: &str, cluster: bool, service: Arc<dyn Service>) {
-        m.services.insert(handle, service);
+        m.services.insert(
+            handle,
+            crate::telemetry::meter_service(name, handle, service),
+        );
         // A name longer than 254 bytes could not be called as `@name`.
         if !name.is_empty() && name.len() < MAX_NAME_LEN {
             m.local.insert(name.to_owned(), handle);

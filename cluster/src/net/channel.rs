@@ -22,6 +22,7 @@ use super::queue::OutQueue;
 use crate::address::AddrRef;
 use crate::error::CallError;
 use crate::proto::{sync_outcome, Backoff, Check, ClientConn, CloseReason, NodeLink, Target};
+use crate::telemetry::ChannelMetrics;
 
 type Waiter = oneshot::Sender<Result<Bytes, CallError>>;
 
@@ -35,6 +36,7 @@ pub(crate) struct Conn {
     pub(crate) queue: OutQueue,
     core: Mutex<ClientConn<Waiter>>,
     tasks: Mutex<Vec<AbortHandle>>,
+    metrics: ChannelMetrics,
 }
 
 impl Conn {
@@ -48,6 +50,7 @@ impl Conn {
         stream: TcpStream,
         peek: Option<std::net::TcpStream>,
         opts: &NodeOptions,
+        metrics: &ChannelMetrics,
     ) -> Arc<Conn> {
         // Without TCP_NODELAY, a reply that ends in a small frame waits ~40 ms for the
         // peer's delayed ACK (Nagle): skynet's multi-part stall.
@@ -63,10 +66,12 @@ impl Conn {
             peek,
             born: Instant::now(),
             last_rx_ns: AtomicU64::new(0),
-            queue: OutQueue::new(opts.write_high_water),
+            queue: OutQueue::new(opts.write_high_water, metrics.queue()),
             core: Mutex::new(ClientConn::new(node, opts.limits)),
             tasks: Mutex::new(Vec::new()),
+            metrics: metrics.clone(),
         });
+        metrics.connected();
         let c = conn.clone();
         let writer = tokio::spawn(
             async move {
@@ -102,7 +107,10 @@ impl Conn {
             }
             match rd.read_buf(&mut buf).await {
                 Ok(0) => return "closed by the peer".into(),
-                Ok(_) => self.mark_input(),
+                Ok(n) => {
+                    self.metrics.received(n);
+                    self.mark_input();
+                }
                 Err(e) => return format!("read error: {e}"),
             }
             let mut core = self.core();
@@ -138,6 +146,7 @@ impl Conn {
         let Some(waiters) = self.core().close(why) else {
             return;
         };
+        self.metrics.disconnected();
         self.queue.close();
         if let Some(p) = &self.peek {
             // The duplicate handle would keep the socket open.
@@ -231,6 +240,7 @@ pub(crate) struct Channel {
     state: Mutex<ChanState>,
     connecting: tokio::sync::Mutex<()>,
     opts: Arc<NodeOptions>,
+    metrics: ChannelMetrics,
 }
 
 impl Channel {
@@ -244,6 +254,7 @@ impl Channel {
             }),
             connecting: tokio::sync::Mutex::new(()),
             opts,
+            metrics: ChannelMetrics::new(name),
         }
     }
 
@@ -331,12 +342,16 @@ impl Channel {
                         continue;
                     }
                     tracing::debug!(node = %self.name, %address, "connected");
-                    let conn = Conn::start(self.name.clone(), stream, peek, &self.opts);
+                    let conn =
+                        Conn::start(self.name.clone(), stream, peek, &self.opts, &self.metrics);
                     st.conn = Some(conn.clone());
                     return Ok(conn);
                 }
                 Err(e) => match st.link.connect_failed(generation, Instant::now(), e) {
-                    Some(err) => return Err(err),
+                    Some(err) => {
+                        self.metrics.connect_failed();
+                        return Err(err);
+                    }
                     None => continue,
                 },
             }

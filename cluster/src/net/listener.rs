@@ -35,6 +35,7 @@ use crate::proto::log_limit::LogLimit;
 use crate::proto::{encode_reply, Dispatch, ServerConfig, ServerConn, ServerEvent};
 use crate::registry::Registry;
 use crate::service::{Reply, ServiceFuture};
+use crate::telemetry::{counted_wait, ServerMetrics};
 
 /// What every connection of a node's listeners shares.
 pub(crate) struct ServerCtx {
@@ -58,6 +59,7 @@ fn now() -> Instant {
 pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
     let mut shutdown = ctx.shutdown.clone();
     let mut refusals = LogLimit::default();
+    let metrics = ServerMetrics::new();
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -68,6 +70,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                 let slot = match ctx.admission.admit(peer.ip()) {
                     Ok(slot) => slot,
                     Err(why) => {
+                        metrics.refused();
                         let (log, earlier) = refusals.allow(now());
                         if log || earlier > 0 {
                             tracing::warn!(%peer, ?why, earlier, "connection refused: at the connection limit");
@@ -78,6 +81,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                 };
                 let span = tracing::debug_span!("cluster.conn", %peer);
                 let ctx = ctx.clone();
+                let metrics = metrics.clone();
                 tokio::spawn(
                     async move {
                         tracing::debug!("accepted");
@@ -86,8 +90,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
                         else {
                             return;
                         };
-                        let why = serve(stream, peer, ctx).await;
+                        metrics.opened();
+                        let why = serve(stream, peer, ctx, &metrics).await;
                         tracing::debug!(reason = %why, "connection closed");
+                        metrics.closed();
                         drop(slot);
                     }
                     .instrument(span),
@@ -109,6 +115,7 @@ struct Server {
     inflight: Arc<Semaphore>,
     /// Set when the peer is gone: requests in flight stop.
     cancel: watch::Sender<bool>,
+    metrics: ServerMetrics,
 }
 
 /// What ended a read.
@@ -121,16 +128,22 @@ enum ReadEnd {
 }
 
 /// Serves one connection until it ends; returns why it ended.
-async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> String {
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ctx: Arc<ServerCtx>,
+    metrics: &ServerMetrics,
+) -> String {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::warn!(error = %e, "cannot set TCP_NODELAY");
     }
     let (mut rd, wr) = stream.into_split();
     let server = Server {
-        queue: Arc::new(OutQueue::new(ctx.opts.write_high_water)),
+        queue: Arc::new(OutQueue::new(ctx.opts.write_high_water, metrics.queue())),
         inflight: Arc::new(Semaphore::new(ctx.opts.max_inflight)),
         cancel: watch::channel(false).0,
         ctx,
+        metrics: metrics.clone(),
     };
     let q = server.queue.clone();
     let writer = tokio::spawn(
@@ -157,7 +170,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
         server.queue.wait_space().await;
         let plan = conn.prepare_read(now());
         if held.bytes() < plan.budget {
-            let grow = held.grow_to(plan.budget);
+            let grow = counted_wait(held.grow_to(plan.budget), || metrics.budget_wait());
             let had = match plan.budget_deadline {
                 Some(at) => tokio::time::timeout_at(at.into(), grow).await.is_ok(),
                 None => {
@@ -176,7 +189,10 @@ async fn serve(stream: TcpStream, peer: SocketAddr, ctx: Arc<ServerCtx>) -> Stri
             tokio::select! {
                 r = rd.read_buf(buf) => match r {
                     Ok(0) => ReadEnd::Eof,
-                    Ok(_) => ReadEnd::Data,
+                    Ok(n) => {
+                        metrics.received(n);
+                        ReadEnd::Data
+                    }
                     Err(e) => ReadEnd::Failed(format!("read error: {e}")),
                 },
                 _ = shutdown.wait_for(|s| *s) => ReadEnd::Shutdown,
@@ -264,7 +280,7 @@ impl Server {
                 // The request stays in memory until it is done: it holds its share
                 // of the node's budget until then.
                 let mut share = held.split(charge);
-                share.grow_to(charge).await;
+                counted_wait(share.grow_to(charge), || self.metrics.budget_wait()).await;
                 let queue = self.queue.clone();
                 let mut cancel = self.cancel.subscribe();
                 tokio::spawn(
@@ -290,7 +306,10 @@ impl Server {
     async fn permit(&self) -> Option<OwnedSemaphorePermit> {
         match self.inflight.clone().try_acquire_owned() {
             Ok(p) => Some(p),
-            Err(_) => self.inflight.clone().acquire_owned().await.ok(),
+            Err(_) => {
+                self.metrics.inflight_wait();
+                self.inflight.clone().acquire_owned().await.ok()
+            }
         }
     }
 }

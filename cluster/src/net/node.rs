@@ -30,6 +30,7 @@ use crate::proto::{Missing, Resolver};
 use crate::reassembly::Limits;
 use crate::registry::Registry;
 use crate::service::Service;
+use crate::telemetry;
 
 /// Builds a [`Node`] with non-default settings.
 ///
@@ -518,19 +519,22 @@ impl Node {
         options: &CallOptions,
     ) -> Result<Bytes, CallError> {
         let address = address.into();
-        address.validate()?;
-        let channel = self.channel(node)?;
+        address.validate().map_err(telemetry::failed_early)?;
+        let channel = self.channel(node).map_err(telemetry::failed_early)?;
+        let meter = channel.metrics().call();
         let span =
             tracing::debug_span!("cluster.call", node, %address, session = channel.next_session());
         let fut = channel
             .call(address.as_wire(), &payload, options.trace.as_deref())
             .instrument(span);
-        match options.timeout.or(self.inner.opts.call_timeout) {
+        let r = match options.timeout.or(self.inner.opts.call_timeout) {
             Some(d) => tokio::time::timeout(d, fut)
                 .await
                 .unwrap_or(Err(CallError::Timeout)),
             None => fut.await,
-        }
+        };
+        meter.finish(&r);
+        r
     }
 
     /// Pushes to `address` on `node` (`cluster.send`): no reply; returns once the
@@ -563,15 +567,17 @@ impl Node {
         options: &CallOptions,
     ) -> Result<(), CallError> {
         let address = address.into();
-        address.validate()?;
-        let channel = self.channel(node)?;
+        address.validate().map_err(telemetry::failed_early)?;
+        let channel = self.channel(node).map_err(telemetry::failed_early)?;
         let fut = channel.send(address.as_wire(), &payload, options.trace.as_deref());
-        match options.timeout.or(self.inner.opts.call_timeout) {
+        let r = match options.timeout.or(self.inner.opts.call_timeout) {
             Some(d) => tokio::time::timeout(d, fut)
                 .await
                 .unwrap_or(Err(CallError::Timeout)),
             None => fut.await,
-        }
+        };
+        channel.metrics().pushed(&r);
+        r
     }
 
     /// The handle `node` registered under `name` (`cluster.query`: a call to address 0

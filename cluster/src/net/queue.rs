@@ -11,6 +11,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::Notify;
 
+use crate::telemetry::QueueMetrics;
+
 /// The queue was closed: the connection is going away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
@@ -28,6 +30,7 @@ pub(crate) struct OutQueue {
     /// Wakes producers waiting for space, and waiters for `closed`.
     drained: Notify,
     high_water: usize,
+    metrics: QueueMetrics,
 }
 
 /// What the writer does next.
@@ -47,8 +50,9 @@ const INITIAL: usize = 64 << 10;
 
 impl OutQueue {
     /// A queue whose producers wait (in [`wait_space`](Self::wait_space)) while more
-    /// than `high_water` bytes are queued.
-    pub(crate) fn new(high_water: usize) -> Self {
+    /// than `high_water` bytes are queued; counts bytes written and waits in
+    /// `metrics`.
+    pub(crate) fn new(high_water: usize, metrics: QueueMetrics) -> Self {
         Self {
             state: Mutex::new(State {
                 buf: BytesMut::with_capacity(INITIAL),
@@ -57,6 +61,7 @@ impl OutQueue {
             wake_writer: Notify::new(),
             drained: Notify::new(),
             high_water,
+            metrics,
         }
     }
 
@@ -90,6 +95,7 @@ impl OutQueue {
         write: impl FnOnce(&mut BytesMut) -> R,
     ) -> Result<R, Closed> {
         let mut write = Some(write);
+        let mut waited = false;
         loop {
             let notified = self.drained.notified();
             tokio::pin!(notified);
@@ -113,6 +119,10 @@ impl OutQueue {
                     return Ok(r);
                 }
             }
+            if !waited {
+                waited = true;
+                self.metrics.waited();
+            }
             notified.await;
         }
     }
@@ -125,6 +135,7 @@ impl OutQueue {
     /// Waits while more than the high-water mark is queued (back-pressure); returns
     /// at once when closed.
     pub(crate) async fn wait_space(&self) {
+        let mut waited = false;
         loop {
             let notified = self.drained.notified();
             tokio::pin!(notified);
@@ -134,6 +145,10 @@ impl OutQueue {
                 if st.closed || st.buf.len() <= self.high_water {
                     return;
                 }
+            }
+            if !waited {
+                waited = true;
+                self.metrics.waited();
             }
             notified.await;
         }
@@ -188,6 +203,9 @@ impl OutQueue {
                 }
             }
             let r = w.write_all(&spare).await;
+            if r.is_ok() {
+                self.metrics.sent(spare.len());
+            }
             spare.clear();
             if spare.capacity() > SHRINK_ABOVE {
                 spare = BytesMut::with_capacity(INITIAL);

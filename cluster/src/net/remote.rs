@@ -14,6 +14,7 @@ use crate::address::AddrRef;
 use crate::config::ClusterConfig;
 use crate::error::CallError;
 use crate::proto::{reconcile, Backoff, Balancer, Outcome, Target, Ticket};
+use crate::telemetry::ChannelMetrics;
 
 /// Where the node map says node `name` is: one target per member (one for a plain
 /// node, `Down` or `Absent` alone).
@@ -67,6 +68,7 @@ pub(crate) struct Remote {
     name: Arc<str>,
     opts: Arc<NodeOptions>,
     state: Mutex<State>,
+    metrics: ChannelMetrics,
 }
 
 /// What a member did with a call, for the balancer.
@@ -120,9 +122,15 @@ impl Remote {
                 next_id: 0,
             }),
             opts,
+            metrics: ChannelMetrics::new(name),
         };
         remote.retarget(targets);
         remote
+    }
+
+    /// The node's metrics (its members' connections count into the same series).
+    pub(crate) fn metrics(&self) -> &ChannelMetrics {
+        &self.metrics
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

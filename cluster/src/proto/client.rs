@@ -511,6 +511,7 @@ impl<W> ClientConn<W> {
                     }))
                 }
                 None => {
+                    crate::telemetry::late_reply(&self.node);
                     tracing::debug!(session, node = %self.node, "reply for a session nobody waits for: ignored");
                 }
             }

@@ -326,6 +326,7 @@ impl ServerConn {
             let frame = match RequestFrame::decode(body.freeze()) {
                 Ok(f) => f,
                 Err(e) if e.is_droppable() => {
+                    crate::telemetry::frame_dropped();
                     // As the reference: logged, dropped, connection kept — but a peer
                     // sending junk frames gets a few log lines, not one per frame.
                     let (log, earlier) = self.drops.allow(now);
@@ -372,6 +373,7 @@ impl ServerConn {
         resolver: &R,
     ) -> Option<ServerEvent<R::Service>> {
         if req.address == WireAddress::Handle(0) {
+            crate::telemetry::name_query();
             // The reference answers a query even when it came as a push.
             return Some(ServerEvent::Reply {
                 session: req.session,
@@ -380,6 +382,7 @@ impl ServerConn {
         }
         match resolver.resolve(&req.address) {
             Err(Missing { text, answer_push }) => {
+                crate::telemetry::unroutable();
                 tracing::debug!(address = ?req.address, text, "no such service");
                 (!req.push || answer_push).then(|| ServerEvent::Reply {
                     session: req.session,
