@@ -96,6 +96,8 @@ mod service_support;
 pub mod session;
 mod sproto_arg;
 pub mod telemetry;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 /// Support for the code `#[service]` generates; not a public API.
 #[doc(hidden)]

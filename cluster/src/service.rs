@@ -82,6 +82,23 @@ impl Request {
     pub fn values(&self) -> Result<Vec<luaseri::LuaValue>, UnpackError> {
         luaseri::unpack(&self.payload)
     }
+
+    /// The command: the first argument when it is a string (`"GET"` of
+    /// `skynet.pack("GET", key)`), read in place; `None` otherwise. For interceptors
+    /// that log, authorise or limit by command.
+    ///
+    /// ```
+    /// let req = skynet_cluster::Request::new("@sdb", skynet_cluster::to_args(&("GET", "a"))?.into());
+    /// assert_eq!(req.command(), Some("GET"));
+    /// let req = skynet_cluster::Request::new("@sdb", skynet_cluster::to_args(&(1, 2))?.into());
+    /// assert_eq!(req.command(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn command(&self) -> Option<&str> {
+        crate::service_support::command(&self.payload)
+            .ok()
+            .map(|(command, _)| command)
+    }
 }
 
 /// An error reply: the caller's call fails with this text (a skynet caller only sees

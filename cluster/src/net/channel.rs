@@ -472,6 +472,21 @@ impl Channel {
         self.lock().link.target().clone()
     }
 
+    /// While the current connection has more queued than its high water (calls wait
+    /// for it to drain), a future that waits until it has not.
+    #[cfg(feature = "tower")]
+    pub(crate) fn congestion(
+        &self,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let conn = self
+            .lock()
+            .conn
+            .as_ref()
+            .filter(|c| c.queue.is_congested())
+            .cloned()?;
+        Some(async move { conn.queue.wait_space().await })
+    }
+
     /// Calls waiting for a reply on the current connection.
     pub(crate) fn pending_calls(&self) -> usize {
         let conn = self.lock().conn.clone();

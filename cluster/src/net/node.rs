@@ -733,6 +733,13 @@ impl Node {
         Vec::new()
     }
 
+    /// The client of `node`, once a call made it (one is never removed).
+    #[cfg(feature = "tower")]
+    pub(crate) fn existing_remote(&self, node: &str) -> Option<Arc<Remote>> {
+        let nodes = self.inner.nodes.read().unwrap_or_else(|e| e.into_inner());
+        nodes.channels.get(node).cloned()
+    }
+
     /// Stops the listeners, closes every connection (accepted and outgoing; pending
     /// calls fail with [`CallError::Shutdown`]). Later calls fail, later `open`s too.
     pub fn shutdown(&self) {

@@ -127,6 +127,13 @@ impl OutQueue {
         }
     }
 
+    /// `true` while more than the high-water mark is queued (producers wait).
+    #[cfg(feature = "tower")]
+    pub(crate) fn is_congested(&self) -> bool {
+        let st = self.lock();
+        !st.closed && st.buf.len() > self.high_water
+    }
+
     /// `true` once closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.lock().closed

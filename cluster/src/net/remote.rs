@@ -205,6 +205,16 @@ impl Remote {
         }
     }
 
+    /// While a plain node's connection has more queued than its high water (calls
+    /// wait for it to drain), a future that waits until it has not; `None` for a
+    /// group (each call goes to its least-loaded member).
+    #[cfg(feature = "tower")]
+    pub(crate) fn congestion(
+        &self,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        self.plain()?.congestion()
+    }
+
     /// A plain node's channel; `None` for a group.
     fn plain(&self) -> Option<Arc<Channel>> {
         let st = self.lock();
