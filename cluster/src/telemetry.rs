@@ -249,6 +249,8 @@ impl ChannelMetrics {
         #[cfg(feature = "metrics")]
         {
             let n = node.to_owned();
+            // Counted through the facade where it happens; exists (at 0) from now.
+            counter!(CLIENT_LATE_REPLIES, "node" => n.clone()).increment(0);
             let inner = ChannelInner {
                 calls: counter!(CLIENT_CALLS, "node" => n.clone()),
                 pushes: counter!(CLIENT_PUSHES, "node" => n.clone()),
@@ -475,6 +477,11 @@ impl ServerMetrics {
     pub(crate) fn new() -> Self {
         #[cfg(feature = "metrics")]
         {
+            // The series counted through the facade where they happen exist (at 0)
+            // from the start.
+            counter!(SERVER_DROPPED_FRAMES).increment(0);
+            counter!(SERVER_UNROUTABLE).increment(0);
+            counter!(SERVER_NAME_QUERIES).increment(0);
             ServerMetrics {
                 inner: Some(Arc::new(ServerInner {
                     accepted: counter!(SERVER_CONNECTIONS_TOTAL),

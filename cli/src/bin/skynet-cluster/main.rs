@@ -9,6 +9,7 @@ mod baseline;
 mod bench;
 mod call;
 mod luaseri;
+mod metrics_http;
 mod node_args;
 mod serve;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use skynet_cluster::conformance;
 
+use super::metrics_http::MetricsArgs;
 use super::node_args::{init_logs, runtime, ClusterArgs};
 
 /// `serve --name NODE --listen HOST:PORT`.
@@ -42,6 +43,8 @@ pub struct ServeArgs {
     /// in flight) the node holds at most, over every connection.
     #[arg(long, default_value_t = 256, value_name = "MIB")]
     request_budget_mib: usize,
+    #[command(flatten)]
+    metrics: MetricsArgs,
 }
 
 impl ServeArgs {
@@ -65,6 +68,8 @@ impl ServeArgs {
             Duration::try_from_secs_f64(v).map_err(|_| format!("--{flag} {v}: expected seconds"))
         };
         let idle = secs(self.idle_timeout, "idle-timeout")?;
+        // Before the node: it takes its metric handles as services are registered.
+        let exporter = self.metrics.install()?;
         let mut builder = self.cluster.builder()?;
         if let Some(secret) = self.cluster.auth_secret()? {
             // Peers must prove the secret before any request is read.
@@ -79,9 +84,17 @@ impl ServeArgs {
             .build();
         runtime(self.threads)?.block_on(async {
             let set = conformance::register(&node).map_err(|e| e.to_string())?;
+            let http = match &exporter {
+                Some(e) => Some(e.start(&self.metrics).await?),
+                None => None,
+            };
             let addr = node.open(&target).await.map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on {addr}");
+            if let (Some(e), Some(http)) = (&exporter, http) {
+                e.serving();
+                let _ = writeln!(out, "metrics on {http}");
+            }
             let _ = out.flush();
             drop(out);
             let services: Vec<String> = conformance::SERVICES
@@ -89,14 +102,17 @@ impl ServeArgs {
                 .map(|(n, h)| format!("{n}={h}"))
                 .collect();
             tracing::info!(node = %self.name, %addr, services = %services.join(","), "serving");
-            tokio::select! {
-                () = set.shutdown_requested() => {
-                    // Let the reply to "shutdown" go out first.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+            // How long the reply to "shutdown" needs to go out first.
+            let reply_time = tokio::select! {
+                () = set.shutdown_requested() => Duration::from_millis(100),
                 r = tokio::signal::ctrl_c() => {
                     r.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+                    Duration::ZERO
                 }
+            };
+            match &exporter {
+                Some(e) => e.drain(reply_time).await,
+                None => tokio::time::sleep(reply_time).await,
             }
             node.shutdown();
             Ok(())
