@@ -12,9 +12,10 @@
 //! callers on a current-thread runtime driven by the benchmark thread.
 //!
 //! `LAYERS_IR=op LAYERS_N=n` runs one operation n times and exits, for instruction
-//! counts under callgrind (`valgrind --tool=callgrind target/release/deps/layers-…`);
-//! the count per call is the difference of two runs with different n, divided. The
-//! operations are the four loopback calls above (`call_plain`, `call_metrics`,
+//! counts under callgrind (`valgrind --tool=callgrind target/release/deps/layers-…`;
+//! the serving-side operations run in the function `measured`, so
+//! `--toggle-collect='*measured*'` counts them alone); the count per call is the
+//! difference of two runs with different n, divided. The operations are the four loopback calls above (`call_plain`, `call_metrics`,
 //! `call_tower_client`, `call_tower_server`: both nodes' user-space work per round
 //! trip) and the serving side alone, without the network (`serve_plain`: the
 //! service's `call` and one poll; `serve_metered`: the same service as a node with
@@ -30,7 +31,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use skynet_cluster::frame::WireAddress;
 use skynet_cluster::proto::Resolver;
-use skynet_cluster::tower::{ClusterRequest, ServiceLayer, TowerService};
+use skynet_cluster::tower::{ClusterRequest, ClusterService, ServiceLayer, TowerService};
 use skynet_cluster::{service_fn, ClusterConfig, Node, Request, Service};
 use tower::layer::util::Identity;
 use tower::{Layer, Service as _, ServiceBuilder, ServiceExt};
@@ -58,7 +59,7 @@ struct Bench {
     rt: tokio::runtime::Runtime,
     plain: (Node, Node),
     metered: (Node, Node),
-    tower_client: tower::util::BoxCloneService<ClusterRequest, Bytes, tower::BoxError>,
+    tower_client: ClusterService,
     payload: Bytes,
     prometheus: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -91,18 +92,18 @@ impl Bench {
         skynet_cluster::telemetry::describe();
         let (metered_srv, addr) = server(&server_rt);
         let metered = (metered_srv, client(addr));
-        let tower_client = tower::util::BoxCloneService::new(
-            ServiceBuilder::new()
-                .layer(Identity::new())
-                .service(plain.1.service("db"))
-                .map_err(tower::BoxError::from),
-        );
-        // What `serve --metrics` does every few seconds; here every second.
-        let h = prometheus.clone();
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(1));
-            h.run_upkeep();
-        });
+        let tower_client = ServiceBuilder::new()
+            .layer(Identity::new())
+            .service(plain.1.service("db"));
+        // What `serve --metrics` does every few seconds; here every second (not in
+        // the instruction-count mode, whose time runs slower).
+        if instruction_count_op().is_none() {
+            let h = prometheus.clone();
+            std::thread::spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(1));
+                h.run_upkeep();
+            });
+        }
         Bench {
             server_rt,
             rt,
@@ -194,29 +195,39 @@ fn serve_now(service: &dyn Service, waker: &Waker, payload: &Bytes) {
     }
 }
 
-/// `LAYERS_IR=op LAYERS_N=n`: runs one operation n times, then exits.
-fn instruction_count_mode(b: &Bench) -> bool {
-    let Ok(op) = std::env::var("LAYERS_IR") else {
-        return false;
-    };
-    let n: u64 = std::env::var("LAYERS_N")
+/// `LAYERS_IR` and `LAYERS_N`, when set.
+fn instruction_count_op() -> Option<(String, u64)> {
+    let op = std::env::var("LAYERS_IR").ok()?;
+    let n = std::env::var("LAYERS_N")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1000);
-    if op.starts_with("serve_") {
-        let waker = Waker::from(Arc::new(NoWake));
-        let ops = serving_ops(&b.metered.0);
-        let Some((_, service)) = ops.iter().find(|(name, _)| *name == op) else {
-            eprintln!("unknown operation {op}");
-            std::process::exit(2);
-        };
-        for _ in 0..n {
-            serve_now(&**service, &waker, std::hint::black_box(&b.payload));
-        }
-    } else {
-        b.rt.block_on(b.calls(&op, n));
+    Some((op, n))
+}
+
+/// Runs a serving-side operation `n` times: no network, no other thread.
+fn serve_n(op: &str, n: u64) {
+    let _ = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder();
+    let metered = Node::default();
+    metered.register("echo", echo());
+    let payload = Bytes::from(skynet_cluster::to_args(&("GET", "k1")).expect("packs"));
+    let waker = Waker::from(Arc::new(NoWake));
+    let ops = serving_ops(&metered);
+    let Some((_, service)) = ops.iter().find(|(name, _)| *name == op) else {
+        eprintln!("unknown operation {op}");
+        std::process::exit(2);
+    };
+    measured(n, || {
+        serve_now(&**service, &waker, std::hint::black_box(&payload))
+    });
+}
+
+/// The measured loop (`--toggle-collect=*measured*` counts only this).
+#[inline(never)]
+fn measured(n: u64, mut f: impl FnMut()) {
+    for _ in 0..n {
+        f();
     }
-    true
 }
 
 fn bench(c: &mut Criterion, b: &Bench) {
@@ -245,8 +256,16 @@ fn bench(c: &mut Criterion, b: &Bench) {
 }
 
 fn main() {
+    if let Some((op, n)) = instruction_count_op() {
+        if op.starts_with("serve_") {
+            serve_n(&op, n);
+            return;
+        }
+    }
     let b = Bench::new();
-    if !instruction_count_mode(&b) {
+    if let Some((op, n)) = instruction_count_op() {
+        b.rt.block_on(b.calls(&op, n));
+    } else {
         let mut c = Criterion::default().configure_from_args();
         bench(&mut c, &b);
         c.final_summary();
