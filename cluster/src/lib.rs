@@ -50,6 +50,13 @@
 //! calls have `tracing` spans (`cluster.listen`, `cluster.conn`, `cluster.channel`,
 //! `cluster.call`).
 //!
+//! Optional features: `metrics` records calls, pushes, errors by kind, in-flight
+//! requests, latency per remote node and per local service, bytes, connections,
+//! reconnects, dropped frames and back-pressure waits through the `metrics` facade
+//! ([`telemetry`] lists every metric and label); `tower` makes a remote node a
+//! `tower::Service` ([`Node::service`](crate::Node)) and puts tower layers in front
+//! of served services (`Node::register_layered`): see the `tower` module.
+//!
 //! The layers below the node are sans-IO and public: [`frame`] (frame bodies and the
 //! split of large messages), [`session`] (session numbering), [`reassembly`]
 //! (multi-part messages by session, with limits), and [`proto`] (each connection's
