@@ -11,6 +11,12 @@
 //! sequential `@echo` calls; the serving nodes run on their own runtime thread, the
 //! callers on a current-thread runtime driven by the benchmark thread.
 //!
+//! `LAYERS_RATIO=rounds` measures the four loopback operations interleaved instead
+//! (each round times one batch of each, in a rotating order) and prints, per
+//! operation, the median time per call and the median of its per-round ratio to
+//! `call_plain`: on a shared machine whose speed drifts, a ratio taken within each
+//! round is steadier than one of two separate criterion runs.
+//!
 //! `LAYERS_IR=op LAYERS_N=n` runs one operation n times and exits, for instruction
 //! counts under callgrind (`valgrind --tool=callgrind target/release/deps/layers-…`;
 //! the serving-side operations run in the function `measured`, so
@@ -233,12 +239,7 @@ fn measured(n: u64, mut f: impl FnMut()) {
 fn bench(c: &mut Criterion, b: &Bench) {
     let mut g = c.benchmark_group("layers_call");
     g.throughput(Throughput::Elements(BATCH));
-    for op in [
-        "call_plain",
-        "call_metrics",
-        "call_tower_client",
-        "call_tower_server",
-    ] {
+    for op in CALL_OPS {
         g.bench_function(op, |bencher| {
             bencher.iter(|| b.rt.block_on(b.calls(op, BATCH)))
         });
@@ -255,6 +256,45 @@ fn bench(c: &mut Criterion, b: &Bench) {
     g.finish();
 }
 
+const CALL_OPS: [&str; 4] = [
+    "call_plain",
+    "call_metrics",
+    "call_tower_client",
+    "call_tower_server",
+];
+
+/// `LAYERS_RATIO=rounds`: the loopback operations interleaved, one batch each per
+/// round; prints a table.
+fn ratio_mode(b: &Bench) -> bool {
+    let Some(rounds) = std::env::var("LAYERS_RATIO")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); CALL_OPS.len()];
+    for r in 0..rounds.max(1) {
+        for k in 0..CALL_OPS.len() {
+            let i = (r + k) % CALL_OPS.len();
+            let t0 = std::time::Instant::now();
+            b.rt.block_on(b.calls(CALL_OPS[i], BATCH));
+            times[i].push(t0.elapsed().as_secs_f64() * 1e6 / BATCH as f64);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("| operation | median per call | median ratio to call_plain (per round) |");
+    println!("| --- | --- | --- |");
+    for (i, op) in CALL_OPS.iter().enumerate() {
+        let mut ratios: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, p)| t / p).collect();
+        let per_call = median(&mut times[i].clone());
+        println!("| {op} | {per_call:.2} µs | {:.4} |", median(&mut ratios));
+    }
+    true
+}
+
 fn main() {
     if let Some((op, n)) = instruction_count_op() {
         if op.starts_with("serve_") {
@@ -265,7 +305,7 @@ fn main() {
     let b = Bench::new();
     if let Some((op, n)) = instruction_count_op() {
         b.rt.block_on(b.calls(&op, n));
-    } else {
+    } else if !ratio_mode(&b) {
         let mut c = Criterion::default().configure_from_args();
         bench(&mut c, &b);
         c.final_summary();

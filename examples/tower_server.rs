@@ -49,7 +49,9 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let who = req.peer.map_or("memory".to_owned(), |p| p.to_string());
+        let who = req
+            .peer
+            .map_or_else(|| "memory".to_owned(), |p| p.to_string());
         let what = format!("{} {}", req.address, req.command().unwrap_or("?"));
         let start = Instant::now();
         let fut = self.inner.call(req);
