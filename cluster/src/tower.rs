@@ -30,8 +30,11 @@
 //! layer (a [`tower_layer::Layer`], e.g. a `tower::ServiceBuilder`): interceptors see
 //! each [`Request`] — the calling peer's address ([`Request::peer`]), the address
 //! called, the command ([`Request::command`]) and the payload — and may log it,
-//! refuse it (an `Err` becomes the caller's error reply) or limit it. [`ServiceLayer`]
-//! and [`TowerService`] are the two adapters it is made of, for composing by hand.
+//! refuse it (an `Err` becomes the caller's error reply) or limit it. The skynet
+//! cluster protocol does not name the calling node: a peer is known by its socket
+//! address, so an authorisation layer checks addresses (or a name the program maps
+//! them to). [`ServiceLayer`] and [`TowerService`] are the two adapters it is made
+//! of, for composing by hand.
 //!
 //! ```
 //! use skynet_cluster::{service_fn, Node, Request, ServiceError};
