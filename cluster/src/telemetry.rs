@@ -9,7 +9,7 @@
 //! hook costs a few no-op calls.
 //!
 //! Labels are bounded by what the program configures, never by what peers send:
-//! `node` is a node name of the node map (empty for a call that failed before a node
+//! `node` is a node name of the node map (a group is one name; empty for a call that failed before a node
 //! of the map was chosen), `service` a registered name (or the handle as `:0000000a`
 //! for a service registered without one), `kind` and `cause` come from fixed lists.
 //! No label holds a peer's address or anything read from the wire.

@@ -124,6 +124,10 @@ async fn scripted_run() {
         .config(
             ClusterConfig::new()
                 .with_node("srv", addr.to_string())
+                .with_group(
+                    "grp",
+                    [addr.to_string(), format!("localhost:{}", addr.port())],
+                )
                 .with_node("gone", gone.to_string())
                 .with_down("down"),
         )
@@ -204,7 +208,37 @@ async fn scripted_run() {
     })
     .await;
 
-    // 3. A reload to another spelling of the same address: a reconnect.
+    // A group (two spellings of the server's address): counted under its one name,
+    // its members' connections together.
+    for _ in 0..4 {
+        c.call("grp", "@echo", payload.clone())
+            .await
+            .expect("group echo");
+    }
+    let m = read(&rec);
+    assert_eq!(get(&m, "skynet_cluster_client_calls_total{node=grp}"), 4.0);
+    assert_eq!(get(&m, "skynet_cluster_client_in_flight{node=grp}"), 0.0);
+    assert_eq!(
+        get(
+            &m,
+            "skynet_cluster_client_call_duration_seconds{node=grp}#count"
+        ),
+        4.0
+    );
+    let group_conns = get(&m, "skynet_cluster_client_connects_total{node=grp}");
+    assert!((1.0..=2.0).contains(&group_conns), "{m:#?}");
+    assert_eq!(
+        get(&m, "skynet_cluster_client_connected{node=grp}"),
+        group_conns
+    );
+    assert!(
+        !m.keys()
+            .any(|k| k.contains("kind=") && k.contains("node=grp") && m[k] != 0.0),
+        "{m:#?}"
+    );
+
+    // 3. A reload to another spelling of the same address: a reconnect (and the
+    //    group leaves the map: its connections close).
     c.reload(
         ClusterConfig::new()
             .with_node("srv", format!("localhost:{}", addr.port()))
@@ -278,11 +312,11 @@ async fn scripted_run() {
     .await;
     let m = read(&rec);
     let expect_server = [
-        ("skynet_cluster_server_calls_total{service=echo}", 6.0),
+        ("skynet_cluster_server_calls_total{service=echo}", 10.0),
         ("skynet_cluster_server_pushes_total{service=echo}", 3.0),
         (
             "skynet_cluster_server_duration_seconds{service=echo}#count",
-            9.0,
+            13.0,
         ),
         ("skynet_cluster_server_calls_total{service=fail}", 2.0),
         (
@@ -308,23 +342,30 @@ async fn scripted_run() {
         // The query, and the flush's barrier.
         ("skynet_cluster_server_name_queries_total{}", 2.0),
         ("skynet_cluster_server_dropped_frames_total{}", 0.0),
-        ("skynet_cluster_server_connections_total{}", 2.0),
+        (
+            "skynet_cluster_server_connections_total{}",
+            2.0 + group_conns,
+        ),
         ("skynet_cluster_server_connections_refused_total{}", 0.0),
     ];
     for (id, v) in expect_server {
         assert_eq!(get(&m, id), v, "{id}\n{m:#?}");
     }
-    // The first connection was closed by the reload; the second is open.
+    // The first connection and the group's were closed by the reload; the second
+    // is open.
     settle(&rec, "one connection served", |m| {
         get(m, "skynet_cluster_server_connections{}") == 1.0
+            && get(m, "skynet_cluster_client_connected{node=grp}") == 0.0
     })
     .await;
     // What one side wrote, the other read (a writer counts once its write returned,
     // which may be after the peer read the bytes: wait for both counts).
     settle(&rec, "both sides' byte counts agree", |m| {
         get(m, "skynet_cluster_client_bytes_sent_total{node=srv}")
+            + get(m, "skynet_cluster_client_bytes_sent_total{node=grp}")
             == get(m, "skynet_cluster_server_bytes_received_total{}")
             && get(m, "skynet_cluster_client_bytes_received_total{node=srv}")
+                + get(m, "skynet_cluster_client_bytes_received_total{node=grp}")
                 == get(m, "skynet_cluster_server_bytes_sent_total{}")
     })
     .await;
@@ -345,7 +386,7 @@ async fn scripted_run() {
     settle(&rec, "every connection closed", |m| {
         get(m, "skynet_cluster_server_connections{}") == 0.0
             && get(m, "skynet_cluster_client_connected{node=srv}") == 0.0
-            && get(m, "skynet_cluster_server_connections_total{}") == 3.0
+            && get(m, "skynet_cluster_server_connections_total{}") == 3.0 + group_conns
     })
     .await;
     let m = read(&rec);
