@@ -165,6 +165,19 @@ async fn serve(
         Some(peer),
     );
     let mut held = server.ctx.budget.hold();
+    // Made once and polled by reference on every read: a fresh waiter per read (and a
+    // timer registered and removed per read) cost more than the rest of a small
+    // request's handling.
+    let stop = shutdown.wait_for(|s| *s);
+    tokio::pin!(stop);
+    let queue_closed = server.queue.closed();
+    tokio::pin!(queue_closed);
+    // The read deadline's timer is moved only when the deadline comes earlier; a
+    // deadline pushed back (bytes arrived) is found when the timer fires early and
+    // the core says the deadline has not passed.
+    let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     let why = loop {
         // Back-pressure: a peer that does not read its replies is not read either.
         server.queue.wait_space().await;
@@ -183,31 +196,31 @@ async fn serve(
             }
         }
         let in_flight = opts.max_inflight - server.inflight.available_permits();
-        let deadline = conn.read_deadline(now(), in_flight);
-        let buf = conn.read_buf();
-        let read = async {
-            tokio::select! {
-                r = rd.read_buf(buf) => match r {
-                    Ok(0) => ReadEnd::Eof,
-                    Ok(n) => {
-                        metrics.received(n);
-                        ReadEnd::Data
-                    }
-                    Err(e) => ReadEnd::Failed(format!("read error: {e}")),
-                },
-                _ = shutdown.wait_for(|s| *s) => ReadEnd::Shutdown,
-                _ = server.queue.closed() => ReadEnd::QueueClosed,
+        if let Some(at) = conn.read_deadline(now(), in_flight) {
+            if armed.map_or(true, |a| at < a) {
+                timer.as_mut().reset(at.into());
+                armed = Some(at);
             }
-        };
-        let end = match deadline {
-            Some(at) => match tokio::time::timeout_at(at.into(), read).await {
-                Ok(end) => end,
-                Err(_) => match conn.handle_timeout(now()) {
+        }
+        let buf = conn.read_buf();
+        let end = tokio::select! {
+            r = rd.read_buf(buf) => match r {
+                Ok(0) => ReadEnd::Eof,
+                Ok(n) => {
+                    metrics.received(n);
+                    ReadEnd::Data
+                }
+                Err(e) => ReadEnd::Failed(format!("read error: {e}")),
+            },
+            _ = &mut stop => ReadEnd::Shutdown,
+            _ = &mut queue_closed => ReadEnd::QueueClosed,
+            _ = &mut timer, if armed.is_some() => {
+                armed = None;
+                match conn.handle_timeout(now()) {
                     Some(why) => break why.to_string(),
                     None => continue,
-                },
-            },
-            None => read.await,
+                }
+            }
         };
         match end {
             ReadEnd::Data => {}

@@ -95,36 +95,47 @@ impl OutQueue {
         write: impl FnOnce(&mut BytesMut) -> R,
     ) -> Result<R, Closed> {
         let mut write = Some(write);
-        let mut waited = false;
+        // The common case, space at once, takes the lock once and registers no waiter.
+        if let Some(done) = self.try_push(&mut write) {
+            return done;
+        }
+        self.metrics.waited();
         loop {
+            // Registered before the check, so a drain between the two is not missed.
             let notified = self.drained.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
-                let mut st = self.lock();
-                if st.closed {
-                    return Err(Closed);
-                }
-                if st.buf.len() <= self.high_water {
-                    let was_empty = st.buf.is_empty();
-                    let Some(write) = write.take() else {
-                        return Err(Closed);
-                    };
-                    let r = write(&mut st.buf);
-                    let wake = was_empty && !st.buf.is_empty();
-                    drop(st);
-                    if wake {
-                        self.wake_writer.notify_one();
-                    }
-                    return Ok(r);
-                }
-            }
-            if !waited {
-                waited = true;
-                self.metrics.waited();
+            if let Some(done) = self.try_push(&mut write) {
+                return done;
             }
             notified.await;
         }
+    }
+
+    /// Runs `write` if the queue is open and not over the high water; `None` when the
+    /// producer has to wait.
+    fn try_push<R>(
+        &self,
+        write: &mut Option<impl FnOnce(&mut BytesMut) -> R>,
+    ) -> Option<Result<R, Closed>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Some(Err(Closed));
+        }
+        if st.buf.len() > self.high_water {
+            return None;
+        }
+        let Some(write) = write.take() else {
+            return Some(Err(Closed));
+        };
+        let was_empty = st.buf.is_empty();
+        let r = write(&mut st.buf);
+        let wake = was_empty && !st.buf.is_empty();
+        drop(st);
+        if wake {
+            self.wake_writer.notify_one();
+        }
+        Some(Ok(r))
     }
 
     /// `true` while more than the high-water mark is queued (producers wait).
@@ -142,23 +153,25 @@ impl OutQueue {
     /// Waits while more than the high-water mark is queued (back-pressure); returns
     /// at once when closed.
     pub(crate) async fn wait_space(&self) {
-        let mut waited = false;
+        if self.has_space() {
+            return;
+        }
+        self.metrics.waited();
         loop {
             let notified = self.drained.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
-                let st = self.lock();
-                if st.closed || st.buf.len() <= self.high_water {
-                    return;
-                }
-            }
-            if !waited {
-                waited = true;
-                self.metrics.waited();
+            if self.has_space() {
+                return;
             }
             notified.await;
         }
+    }
+
+    /// `true` when a producer need not wait: closed, or at most the high water queued.
+    fn has_space(&self) -> bool {
+        let st = self.lock();
+        st.closed || st.buf.len() <= self.high_water
     }
 
     /// Waits until the queue is closed.
