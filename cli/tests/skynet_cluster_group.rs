@@ -3,35 +3,8 @@
 //! processes still succeed on the others (a member that refuses connects is
 //! skipped, the call goes to the next).
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
 mod common;
-use common::{serve, BIN};
-
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{args:?} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim().to_owned()
-}
+use common::{run, serve, text};
 
 #[test]
 fn a_group_on_the_command_line_survives_a_killed_member() {

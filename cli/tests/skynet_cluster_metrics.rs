@@ -5,68 +5,20 @@
 //! test.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
 mod common;
-use common::{Server, BIN};
+use common::{run, serve_announcing, Server};
 
 /// `serve --metrics 127.0.0.1:0` plus `extra`; returns the server and the metrics
 /// address (its second line).
 fn serve_with_metrics(extra: &[&str]) -> (Server, String) {
-    let mut args = vec![
-        "serve",
-        "--name",
-        "rs",
-        "--listen",
-        "127.0.0.1:0",
-        "--threads",
-        "2",
-        "--metrics",
-        "127.0.0.1:0",
-    ];
+    let mut args = vec!["--metrics", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut line = |prefix: &str| {
-        let l = lines.next().expect("a line").expect("read a line");
-        l.strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("expected {prefix:?}, got {l:?}"))
-            .to_owned()
-    };
-    let addr = line("listening on ");
-    let metrics = line("metrics on ");
-    (Server { child, addr }, metrics)
-}
-
-/// Runs a command with a time bound.
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{args:?} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (server, mut more) = serve_announcing(&args, &["metrics on "]);
+    (server, more.remove(0))
 }
 
 /// One HTTP GET; the status code and the body.

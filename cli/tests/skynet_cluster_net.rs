@@ -2,39 +2,14 @@
 //! 127.0.0.1: a served node, calls from separate processes, error exits, and the
 //! shutdown through `admin`. Every child is killed if it outlives the test.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{serve as serve_with, BIN};
+use common::{run, serve as serve_with, text, BIN};
 
 fn serve() -> common::Server {
     serve_with(&[])
-}
-
-/// Runs a command with a time bound.
-fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{args:?} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim().to_owned()
 }
 
 #[test]
