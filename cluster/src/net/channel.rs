@@ -167,7 +167,15 @@ impl Conn {
         &self,
         write: impl FnOnce(&mut ClientConn<Waiter>, &mut BytesMut) -> Result<(), CallError>,
     ) -> Result<(), CallError> {
-        match self.queue.push(|buf| write(&mut self.core(), buf)) {
+        // A lone caller writes its request itself; among many, the writer task sends
+        // what they queue together.
+        let push = |buf: &mut BytesMut| {
+            let mut core = self.core();
+            let r = write(&mut core, buf);
+            let lone = core.pending() <= 1;
+            (r, lone)
+        };
+        match self.queue.push(push) {
             Ok(r) => r,
             Err(_) => Err(self.core().closed_error()),
         }

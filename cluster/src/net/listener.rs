@@ -233,11 +233,17 @@ async fn serve(
                 return "node shut down".into();
             }
         }
+        // The replies to this read's requests go out together, after it.
+        server.queue.cork();
         loop {
             match conn.poll_event(now(), &*server.ctx.registry) {
-                Ok(None) => break,
+                Ok(None) => {
+                    server.queue.uncork();
+                    break;
+                }
                 Ok(Some(event)) => server.handle(event, &mut held).await,
                 Err(why) => {
+                    server.queue.uncork();
                     // Malformed input closes this connection only.
                     let _ = server.cancel.send(true);
                     writer.abort();
@@ -289,6 +295,8 @@ impl Server {
                 }
             }
             Poll::Pending => {
+                // The replies so far go out before this waits (for a slot, a budget).
+                self.queue.uncork();
                 let permit = self.permit().await;
                 // The request stays in memory until it is done: it holds its share
                 // of the node's budget until then.
@@ -311,6 +319,7 @@ impl Server {
                     }
                     .in_current_span(),
                 );
+                self.queue.cork();
             }
         }
     }
