@@ -33,6 +33,9 @@ struct State {
     corked: bool,
     /// The socket, for write-through (set when the writer starts; gone with it).
     sock: Weak<OwnedWriteHalf>,
+    /// Writes through so far (the tests check the path is taken).
+    #[cfg(test)]
+    through_writes: usize,
 }
 
 /// A connection's outgoing frames.
@@ -76,6 +79,8 @@ impl OutQueue {
                 writing: false,
                 corked: false,
                 sock: Weak::new(),
+                #[cfg(test)]
+                through_writes: 0,
             }),
             wake_writer: Notify::new(),
             drained: Notify::new(),
@@ -149,6 +154,10 @@ impl OutQueue {
             return false;
         };
         self.metrics.sent(n);
+        #[cfg(test)]
+        {
+            st.through_writes += 1;
+        }
         if n == st.buf.len() {
             st.buf.clear();
             true
@@ -432,6 +441,7 @@ mod tests {
         for p in producers {
             p.await.expect("producer");
         }
+        assert!(q.lock().through_writes > 0, "no write went through");
         q.close();
         writer.await.expect("writer").expect("write");
         let all = tokio::time::timeout(Duration::from_secs(10), reader)
@@ -471,6 +481,7 @@ mod tests {
         q.push(|b| (b.extend_from_slice(&first), true))
             .expect("open");
         // Nothing yielded: what the socket did not take is still queued.
+        assert_eq!(q.lock().through_writes, 1);
         let rest = q.lock().buf.len();
         assert!(
             rest > 0 && rest < first.len(),
