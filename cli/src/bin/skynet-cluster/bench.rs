@@ -129,13 +129,17 @@ impl BenchArgs {
         let baseline = if self.baseline {
             let exchange = exchange(&address, &payload)?;
             let server = baseline::spawn_server(&exchange)?;
-            Some(rt.block_on(baseline::run_client(
-                server,
-                &exchange,
-                self.concurrency,
-                warmup,
-                duration,
-            ))?)
+            // A spawned task, as the node's callers are: run in `block_on` on this
+            // thread instead, a reply's wake-up would be overlapped by the extra hop
+            // from a worker to the main thread, which flatters the raw latency.
+            let concurrency = self.concurrency;
+            let client = rt.spawn(async move {
+                baseline::run_client(server, &exchange, concurrency, warmup, duration).await
+            });
+            Some(
+                rt.block_on(client)
+                    .map_err(|e| format!("baseline client task: {e}"))??,
+            )
         } else {
             None
         };
