@@ -172,12 +172,13 @@ impl ReadDeadlines {
         }
     }
 
-    /// The deadline of the next read and the close reason when it passes.
-    pub(crate) fn next(&self) -> (Option<Instant>, CloseReason) {
+    /// The deadline of the next read and the close reason when it passes (`None`:
+    /// wait as long as it takes).
+    pub(crate) fn next(&self) -> Option<(Instant, CloseReason)> {
         match (self.partial_since, self.idle) {
-            (Some(since), _) => (Some(since + self.frame), CloseReason::Stalled(self.frame)),
-            (None, Some(idle)) => (Some(self.last_received + idle), CloseReason::Idle(idle)),
-            (None, None) => (None, CloseReason::Idle(Duration::MAX)),
+            (Some(since), _) => Some((since + self.frame, CloseReason::Stalled(self.frame))),
+            (None, Some(idle)) => Some((self.last_received + idle, CloseReason::Idle(idle))),
+            (None, None) => None,
         }
     }
 

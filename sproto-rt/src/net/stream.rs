@@ -58,10 +58,11 @@ where
         let mut frames = FrameDecoder::new();
         let mut deadlines = ReadDeadlines::new(idle, frame_timeout);
         loop {
-            let (deadline, expired) = deadlines.next();
+            let deadline = deadlines.next();
             let buf = frames.read_buf(READ_CHUNK);
             let read = match deadline {
-                Some(at) => match tokio::time::timeout_at(at.into(), rd.read(buf)).await {
+                Some((at, expired)) => match tokio::time::timeout_at(at.into(), rd.read(buf)).await
+                {
                     Ok(r) => r,
                     Err(_) => return expired,
                 },

@@ -97,12 +97,14 @@ fn spawn_ws<H: Handler>(
         // peer dribbling a message's frames is idle until the message completes.
         let mut deadlines = ReadDeadlines::new(idle, frame_timeout);
         loop {
-            let (deadline, expired) = deadlines.next();
+            let deadline = deadlines.next();
             let next = match deadline {
-                Some(at) => match tokio::time::timeout_at(at.into(), stream.next()).await {
-                    Ok(next) => next,
-                    Err(_) => return expired,
-                },
+                Some((at, expired)) => {
+                    match tokio::time::timeout_at(at.into(), stream.next()).await {
+                        Ok(next) => next,
+                        Err(_) => return expired,
+                    }
+                }
                 None => stream.next().await,
             };
             deadlines.received(false);
