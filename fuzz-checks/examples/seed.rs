@@ -487,6 +487,14 @@ fn gate_stream() -> Seeds {
     s
 }
 
+fn auth_handshake() -> Seeds {
+    let mut s = Seeds::default();
+    for (name, bytes) in fuzz_checks::auth_seeds() {
+        s.add(name, bytes);
+    }
+    s
+}
+
 fn main() {
     std::thread::Builder::new()
         .stack_size(256 << 20)
@@ -510,5 +518,6 @@ fn generate() {
     total += request_assembler().write("request_assembler");
     total += response_assembler().write("response_assembler");
     total += gate_stream().write("gate_stream");
+    total += auth_handshake().write("auth_handshake");
     println!("{total} seeds in fuzz/seeds/");
 }

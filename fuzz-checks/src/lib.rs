@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod auth;
 mod cluster;
 mod derived;
 mod gate;
@@ -28,6 +29,7 @@ pub mod seeds;
 mod simd;
 mod sproto;
 
+pub use auth::{auth_handshake, auth_seeds};
 pub use cluster::{cluster_frame, request_assembler, response_assembler};
 pub use derived::derived_decode;
 pub use gate::gate_stream;
@@ -53,6 +55,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("request_assembler", request_assembler),
     ("response_assembler", response_assembler),
     ("gate_stream", gate_stream),
+    ("auth_handshake", auth_handshake),
 ];
 
 /// The check of the target called `name`.
