@@ -18,6 +18,7 @@ type Result<T> = std::result::Result<T, EncodeError>;
 
 /// An integer field's value: integers, and doubles with an integral value (as Lua
 /// converts them).
+#[inline]
 fn to_int(v: &Value) -> Result<i64> {
     match v {
         Value::Integer(i) => Ok(*i),
@@ -82,7 +83,7 @@ impl Encoder<'_> {
         value: &Struct,
         depth: usize,
     ) -> Result<()> {
-        let Some(t) = self.sp.type_by_id(ty) else {
+        let Some((t, slots)) = self.sp.type_with_slots(ty) else {
             return Err(EncodeError::new(EncodeErrorKind::UnknownType(format!(
                 "#{ty}"
             ))));
@@ -94,19 +95,46 @@ impl Encoder<'_> {
                 limit: self.max_depth,
             }));
         }
-        let mut st = StructEncoder::begin(buf, t.max_slots());
+        let mut st = StructEncoder::begin(buf, slots);
         let mut hint = 0;
         for f in &t.fields {
             let Some(v) = value.get_from(&f.name, &mut hint) else {
                 continue;
             };
-            self.encode_field(&mut st, f, v, depth)
-                .map_err(|e| e.within(&f.name))?;
+            // The common field kinds inline, everything else (and every error) out of
+            // line, so that the struct encoder's state stays in registers.
+            let r = match (f.shape, f.ty, v) {
+                (Shape::One, FieldType::Integer, Value::Integer(i)) => {
+                    st.int(f.tag, *i);
+                    Ok(())
+                }
+                (Shape::One, FieldType::String | FieldType::Binary, Value::String(s))
+                    if u32::try_from(s.len()).is_ok() =>
+                {
+                    st.bytes(f.tag, s.as_bytes());
+                    Ok(())
+                }
+                (Shape::One, FieldType::String | FieldType::Binary, Value::Binary(b))
+                    if u32::try_from(b.len()).is_ok() =>
+                {
+                    st.bytes(f.tag, b);
+                    Ok(())
+                }
+                (Shape::One, FieldType::Struct(id), Value::Struct(s)) => {
+                    st.data_with(f.tag, |buf| self.encode_struct(buf, id, s, depth + 1))
+                }
+                (Shape::Array, FieldType::Struct(id), Value::Array(items)) => {
+                    st.data_with(f.tag, |buf| self.encode_struct_array(buf, id, items, depth))
+                }
+                _ => self.encode_field(&mut st, f, v, depth),
+            };
+            r.map_err(|e| e.within(&f.name))?;
         }
         st.finish();
         Ok(())
     }
 
+    #[inline(never)]
     fn encode_field(
         &self,
         st: &mut StructEncoder<'_>,
@@ -196,6 +224,20 @@ impl Encoder<'_> {
             }
             FieldType::Struct(id) => self.encode_structs(buf, id, items, depth)?,
         }
+        check_len(buf.len() - start)
+    }
+
+    /// A `*T` field of structs: the elements, then the block-size check.
+    #[inline(never)]
+    fn encode_struct_array(
+        &self,
+        buf: &mut Vec<u8>,
+        id: TypeId,
+        items: &[Value],
+        depth: usize,
+    ) -> Result<()> {
+        let start = buf.len();
+        self.encode_structs(buf, id, items, depth)?;
         check_len(buf.len() - start)
     }
 

@@ -239,6 +239,8 @@ pub struct Protocol {
 #[derive(Clone)]
 pub struct Sproto {
     types: Vec<Type>,
+    /// [`Type::max_slots`] of each type, by id: the header the encoder reserves.
+    slots: Vec<usize>,
     protocols: Vec<Protocol>,
     type_ids: FastMap<String, TypeId>,
     protocol_by_tag: FastMap<u16, usize>,
@@ -308,8 +310,10 @@ impl Sproto {
             protocol_by_tag.entry(p.tag).or_insert(i);
             protocol_by_name.entry(p.name.clone()).or_insert(i);
         }
+        let slots = types.iter().map(Type::max_slots).collect();
         Sproto {
             types,
+            slots,
             protocols,
             type_ids,
             protocol_by_tag,
@@ -330,6 +334,12 @@ impl Sproto {
     /// The type with id `id`.
     pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
         self.types.get(id)
+    }
+
+    /// The type with id `id` and its [`Type::max_slots`], computed once.
+    #[inline]
+    pub(crate) fn type_with_slots(&self, id: TypeId) -> Option<(&Type, usize)> {
+        Some((self.types.get(id)?, *self.slots.get(id)?))
     }
 
     /// The id of the type named `name` (a full name such as `Person.PhoneNumber`).
