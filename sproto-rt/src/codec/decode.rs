@@ -65,7 +65,19 @@ impl Decoder<'_> {
                     },
                 ));
             }
-            let v = self.decode_field(f, slot.value, slot_offset, depth)?;
+            // The common field kinds inline, the rest (and every error) out of line.
+            let v = match (f.shape, f.ty, slot.value) {
+                (Shape::One, FieldType::Integer, SlotValue::Inline(v)) => {
+                    Value::Integer(i64::from(v))
+                }
+                (Shape::One, FieldType::String, SlotValue::Data { bytes, .. }) => {
+                    string_value(bytes)
+                }
+                (Shape::Array, FieldType::Struct(id), SlotValue::Data { bytes, offset }) => {
+                    self.decode_struct_array(f, id, bytes, offset, depth)?
+                }
+                _ => self.decode_field(f, slot.value, slot_offset, depth)?,
+            };
             out.push(f.name.clone(), v);
         }
         let used = reader.consumed();
@@ -75,6 +87,7 @@ impl Decoder<'_> {
         Ok((out, used))
     }
 
+    #[inline(never)]
     fn decode_field(
         &self,
         f: &Field,
@@ -142,18 +155,31 @@ impl Decoder<'_> {
                 if let Some(key) = f.shape.map_key() {
                     return self.decode_map(f, id, key, data, at, depth);
                 }
-                let elements = ArrayElements::new(data, at);
-                let mut out = Vec::with_capacity(elements.element_count());
-                for e in elements {
-                    let (bytes, offset) = e.map_err(|e| e.in_field(&f.name))?;
-                    let (s, _) = self
-                        .decode_struct(id, bytes, offset, depth + 1, true)
-                        .map_err(|e| e.in_field(&f.name))?;
-                    out.push(Value::Struct(s));
-                }
-                out
+                return self.decode_struct_array(f, id, data, at, depth);
             }
         }))
+    }
+
+    /// A `*T` field of structs (not a map).
+    #[inline(never)]
+    fn decode_struct_array(
+        &self,
+        f: &Field,
+        id: TypeId,
+        data: &[u8],
+        at: usize,
+        depth: usize,
+    ) -> Result<Value> {
+        let elements = ArrayElements::new(data, at);
+        let mut out = Vec::with_capacity(elements.element_count());
+        for e in elements {
+            let (bytes, offset) = e.map_err(|e| e.in_field(&f.name))?;
+            let (s, _) = self
+                .decode_struct(id, bytes, offset, depth + 1, true)
+                .map_err(|e| e.in_field(&f.name))?;
+            out.push(Value::Struct(s));
+        }
+        Ok(Value::Array(out))
     }
 
     /// `*T(key)` → key field value ↦ entry struct; `*T()` → key field ↦ other field.
