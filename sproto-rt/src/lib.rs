@@ -30,6 +30,7 @@ pub mod codec;
 #[doc(hidden)]
 pub mod derive;
 mod error;
+mod field_name;
 pub mod gate;
 mod include;
 #[cfg(feature = "json")]
@@ -47,6 +48,7 @@ pub mod wire;
 
 pub use codec::{EncodeError, EncodeErrorKind};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
+pub use field_name::FieldName;
 pub use message::{Message, MessageRef};
 pub use pack::{pack, pack_into, unpack, unpack_into, unpack_limited};
 #[doc(hidden)]
@@ -57,4 +59,4 @@ pub use sproto_derive::protocol;
 #[cfg(feature = "derive")]
 pub use sproto_derive::Sproto;
 pub use text::{Diagnostic, Location, SchemaError, SchemaErrorKind};
-pub use value::{FieldName, Struct, Value};
+pub use value::{Struct, Value};

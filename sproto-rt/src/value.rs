@@ -1,7 +1,8 @@
 //! The dynamic value model: what a Lua table is to the reference implementation.
 
 use std::fmt;
-use std::sync::Arc;
+
+use crate::field_name::FieldName;
 
 /// A sproto value, as the dynamic codec reads and writes it.
 ///
@@ -136,10 +137,6 @@ impl From<Vec<Value>> for Value {
     }
 }
 
-/// A field name shared between a schema and the values decoded with it (decoding
-/// clones a reference count, not the text).
-pub type FieldName = Arc<str>;
-
 /// A struct value: its present fields by name, in insertion order (decoding inserts
 /// them in tag order). Absent fields are simply not there.
 #[derive(Clone, Default, PartialEq)]
@@ -150,7 +147,7 @@ pub struct Struct {
 impl fmt::Debug for Struct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.fields.iter().map(|(k, v)| (k.as_ref(), v)))
+            .entries(self.fields.iter().map(|(k, v)| (k.as_str(), v)))
             .finish()
     }
 }
@@ -177,14 +174,19 @@ impl Struct {
     /// Sets field `name`, replacing a previous value.
     pub fn insert(&mut self, name: &str, value: impl Into<Value>) {
         let value = value.into();
-        match self.fields.iter_mut().find(|(k, _)| k.as_ref() == name) {
+        match self
+            .fields
+            .iter_mut()
+            .find(|(k, _)| k.as_bytes() == name.as_bytes())
+        {
             Some(slot) => slot.1 = value,
-            None => self.fields.push((Arc::from(name), value)),
+            None => self.fields.push((FieldName::from(name), value)),
         }
     }
 
     /// Appends a field without checking for an existing one of the same name (the
     /// decoder's fast path: a decoded struct has each field once).
+    #[inline]
     pub fn push(&mut self, name: FieldName, value: Value) {
         self.fields.push((name, value));
     }
@@ -193,19 +195,22 @@ impl Struct {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields
             .iter()
-            .find(|(k, _)| k.as_ref() == name)
+            .find(|(k, _)| k.as_bytes() == name.as_bytes())
             .map(|(_, v)| v)
     }
 
     /// Removes field `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let i = self.fields.iter().position(|(k, _)| k.as_ref() == name)?;
+        let i = self
+            .fields
+            .iter()
+            .position(|(k, _)| k.as_bytes() == name.as_bytes())?;
         Some(self.fields.remove(i).1)
     }
 
     /// The fields, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Number of present fields.
@@ -222,12 +227,12 @@ impl Struct {
     /// up in tag order, and values usually list them in that order, so this is O(1)
     /// per field in the common case.
     #[inline]
-    pub(crate) fn get_from(&self, name: &str, hint: &mut usize) -> Option<&Value> {
+    pub(crate) fn get_from(&self, name: &FieldName, hint: &mut usize) -> Option<&Value> {
         let n = self.fields.len();
         let mut i = if *hint < n { *hint } else { 0 };
         for _ in 0..n {
             let (k, v) = &self.fields[i];
-            if same_name(k, name) {
+            if k.is(name) {
                 *hint = i + 1;
                 return Some(v);
             }
@@ -237,31 +242,6 @@ impl Struct {
             }
         }
         None
-    }
-}
-
-/// Name equality: lengths first, then a shared name (decoded values reuse the
-/// schema's) is recognised by its address before comparing bytes.
-#[inline]
-fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || same_bytes(a, b))
-}
-
-/// Equality of two byte strings of the same length. Field names are short: two
-/// overlapping fixed-size compares instead of a `memcmp` call.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
-        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
-    }
-    match a.len() {
-        0 => true,
-        1 => a[0] == b[0],
-        2..=3 => ends::<2>(a, b),
-        4..=7 => ends::<4>(a, b),
-        8..=16 => ends::<8>(a, b),
-        _ => a == b,
     }
 }
 

@@ -74,7 +74,10 @@ impl Decoder<'_> {
                     string_value(bytes)
                 }
                 (Shape::Array, FieldType::Struct(id), SlotValue::Data { bytes, offset }) => {
-                    self.decode_struct_array(f, id, bytes, offset, depth)?
+                    // The `Value` is made here, not returned whole by the call: a
+                    // returned `Result<Value>` is copied piecewise and read back in
+                    // wider loads, which stalls store forwarding.
+                    Value::Array(self.decode_struct_array(f, id, bytes, offset, depth)?)
                 }
                 _ => self.decode_field(f, slot.value, slot_offset, depth)?,
             };
@@ -155,7 +158,7 @@ impl Decoder<'_> {
                 if let Some(key) = f.shape.map_key() {
                     return self.decode_map(f, id, key, data, at, depth);
                 }
-                return self.decode_struct_array(f, id, data, at, depth);
+                self.decode_struct_array(f, id, data, at, depth)?
             }
         }))
     }
@@ -169,7 +172,7 @@ impl Decoder<'_> {
         data: &[u8],
         at: usize,
         depth: usize,
-    ) -> Result<Value> {
+    ) -> Result<Vec<Value>> {
         let elements = ArrayElements::new(data, at);
         let mut out = Vec::with_capacity(elements.element_count());
         for e in elements {
@@ -179,7 +182,7 @@ impl Decoder<'_> {
                 .map_err(|e| e.in_field(&f.name))?;
             out.push(Value::Struct(s));
         }
-        Ok(Value::Array(out))
+        Ok(out)
     }
 
     /// `*T(key)` → key field value ↦ entry struct; `*T()` → key field ↦ other field.

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::value::FieldName;
+use crate::field_name::FieldName;
 use crate::wire::SlotCount;
 
 /// FNV-1a: schema lookups hash short names on every encode/decode call, where SipHash
