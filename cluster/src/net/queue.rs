@@ -317,6 +317,13 @@ impl OutQueue {
                 Step::Write => {}
                 Step::Wait => {
                     self.wake_writer.notified().await;
+                    // Woken by the first frame of a burst (the callers a read of
+                    // replies woke, each queueing its next request): on a
+                    // multi-thread runtime the writer would run next (tokio's LIFO
+                    // slot) and write that one frame alone, one syscall per call.
+                    // Letting the other ready tasks run first sends the burst in one
+                    // write.
+                    tokio::task::yield_now().await;
                     continue;
                 }
                 Step::Finish => {
