@@ -517,6 +517,92 @@ async fn timeout_and_cancellation_forget_the_pending_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_of_many_calls_times_out_on_its_own_deadline() {
+    bounded(async {
+        let (_s, addr) = server().await;
+        let c = Node::builder()
+            .config(ClusterConfig::new().with_node("srv", addr.to_string()))
+            .call_timeout(Some(Duration::from_millis(400)))
+            .build();
+        let slow = |cs: i64| Bytes::from(skynet_cluster::to_args(&(cs, "late")).unwrap());
+        let t = Instant::now();
+        // Calls with the node's timeout, then one with a shorter timeout of its own
+        // (its deadline comes before theirs), then quick calls answered meanwhile.
+        let long: Vec<_> = (0..20)
+            .map(|_| {
+                let c = c.clone();
+                let p = slow(100);
+                tokio::spawn(async move { c.call("srv", "@slow", p).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let opts = CallOptions::new().timeout(Duration::from_millis(100));
+        let r = c.call_with("srv", "@slow", slow(100), &opts).await;
+        assert!(matches!(r, Err(CallError::Timeout)), "{r:?}");
+        let e = t.elapsed();
+        assert!(
+            e >= Duration::from_millis(100) && e < Duration::from_millis(350),
+            "{e:?}"
+        );
+        for _ in 0..10 {
+            let v: String = c.call_lua("srv", "@echo", &"ok").await.unwrap();
+            assert_eq!(v, "ok");
+        }
+        for l in long {
+            let r = l.await.unwrap();
+            assert!(matches!(r, Err(CallError::Timeout)), "{r:?}");
+        }
+        let e = t.elapsed();
+        assert!(
+            e >= Duration::from_millis(400) && e < Duration::from_millis(900),
+            "{e:?}"
+        );
+        assert_eq!(c.pending_calls("srv"), 0);
+        // The connection is not dead (replies kept arriving): no reconnect needed.
+        let v: String = c.call_lua("srv", "@echo", &"still").await.unwrap();
+        assert_eq!(v, "still");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_timing_out_on_a_silent_connection_closes_it() {
+    bounded(async {
+        // A peer that accepts and never answers (a black-holed link).
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(s);
+            }
+        });
+        let c = Node::builder()
+            .config(ClusterConfig::new().with_node("srv", addr.to_string()))
+            .call_timeout(Some(Duration::from_millis(1100)))
+            .build();
+        let r = c.call("srv", "@echo", Bytes::new()).await;
+        assert!(matches!(r, Err(CallError::Timeout)), "{r:?}");
+        // Nothing arrived for over a second while the call waited: the connection
+        // was closed as dead, so the next call connects again.
+        let r = c
+            .call_with(
+                "srv",
+                "@echo",
+                Bytes::new(),
+                &CallOptions::new().timeout(Duration::from_millis(50)),
+            )
+            .await;
+        assert!(matches!(r, Err(CallError::Timeout)), "{r:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_tag_reaches_the_service_for_one_request() {
     bounded(async {
         let node = Node::default();

@@ -1,9 +1,12 @@
 //! The client side's I/O: one [`Channel`] per remote node name (connecting, one
 //! attempt at a time, as its [`NodeLink`] says), and one [`Conn`] per TCP connection
 //! (a writer task, a reader task feeding its [`ClientConn`], the callers' oneshot
-//! senders as the core's waiters).
+//! senders as the core's waiters, and a sweeper task failing the calls whose
+//! deadline passed: one timer per connection, not one per call).
 
+use std::collections::VecDeque;
 use std::io;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -12,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
@@ -24,7 +27,119 @@ use crate::error::CallError;
 use crate::proto::{sync_outcome, Backoff, Check, ClientConn, CloseReason, NodeLink, Target};
 use crate::telemetry::ChannelMetrics;
 
-type Waiter = oneshot::Sender<Result<Bytes, CallError>>;
+/// A waiting call: where its reply goes, and which call it is (a session number
+/// comes round again after 2^31 calls).
+pub(crate) struct Waiter {
+    tx: oneshot::Sender<Result<Bytes, CallError>>,
+    id: u64,
+}
+
+impl Waiter {
+    fn send(self, r: Result<Bytes, CallError>) {
+        let _ = self.tx.send(r);
+    }
+}
+
+/// When a call gives up: its deadline (tokio's clock), and when it was sent (for
+/// [`DEAD_AFTER_SILENCE`]).
+struct Deadline {
+    at: tokio::time::Instant,
+    sent: Instant,
+    session: u32,
+    id: u64,
+}
+
+/// A connection's state under its lock: the sans-IO core, and the deadlines of its
+/// calls, earliest first.
+pub(crate) struct Core {
+    conn: ClientConn<Waiter>,
+    /// Entries of calls that ended are dropped when they reach the front, or all at
+    /// once when they outnumber the waiting calls: at most twice the calls waiting
+    /// (plus a constant) are kept.
+    deadlines: VecDeque<Deadline>,
+    /// Until when the sweeper sleeps (`None`: until told).
+    sweep_at: Option<tokio::time::Instant>,
+    next_id: u64,
+}
+
+impl Deref for Core {
+    type Target = ClientConn<Waiter>;
+
+    fn deref(&self) -> &ClientConn<Waiter> {
+        &self.conn
+    }
+}
+
+impl DerefMut for Core {
+    fn deref_mut(&mut self) -> &mut ClientConn<Waiter> {
+        &mut self.conn
+    }
+}
+
+impl Core {
+    /// Whether the call of this deadline still waits.
+    fn is_live(&self, d: &Deadline) -> bool {
+        self.conn.waiter(d.session).is_some_and(|w| w.id == d.id)
+    }
+
+    /// A number for the next call.
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Adds a call's deadline; `true` when the sweeper must look again (it comes
+    /// before the one it sleeps until).
+    fn add_deadline(&mut self, d: Deadline) -> bool {
+        while self.deadlines.front().is_some_and(|f| !self.is_live(f)) {
+            self.deadlines.pop_front();
+        }
+        if self.deadlines.len() > 2 * self.conn.pending() + 64 {
+            let mut deadlines = std::mem::take(&mut self.deadlines);
+            deadlines.retain(|e| self.is_live(e));
+            self.deadlines = deadlines;
+        }
+        let at = d.at;
+        match self.deadlines.back() {
+            // Another timeout than the calls before: kept in order.
+            Some(last) if last.at > at => {
+                let i = self.deadlines.partition_point(|e| e.at <= at);
+                self.deadlines.insert(i, d);
+            }
+            _ => self.deadlines.push_back(d),
+        }
+        let wake = self.sweep_at.map_or(true, |s| at < s);
+        if wake {
+            self.sweep_at = Some(at);
+        }
+        wake
+    }
+
+    /// Takes the calls whose deadline passed at `now` (with when each was sent);
+    /// returns when to look next.
+    fn expire(
+        &mut self,
+        now: tokio::time::Instant,
+        expired: &mut Vec<(Waiter, Instant)>,
+    ) -> Option<tokio::time::Instant> {
+        while let Some(f) = self.deadlines.front() {
+            if !self.is_live(f) {
+                self.deadlines.pop_front();
+                continue;
+            }
+            if f.at > now {
+                break;
+            }
+            let (session, sent) = (f.session, f.sent);
+            self.deadlines.pop_front();
+            if let Some(w) = self.conn.forget(session) {
+                expired.push((w, sent));
+            }
+        }
+        self.sweep_at = self.deadlines.front().map(|f| f.at);
+        self.sweep_at
+    }
+}
 
 /// One TCP connection to a remote node.
 pub(crate) struct Conn {
@@ -34,13 +149,15 @@ pub(crate) struct Conn {
     born: Instant,
     last_rx_ns: AtomicU64,
     pub(crate) queue: OutQueue,
-    core: Mutex<ClientConn<Waiter>>,
+    core: Mutex<Core>,
+    /// Tells the sweeper to look again (a deadline earlier than its own came).
+    sweep: Notify,
     tasks: Mutex<Vec<AbortHandle>>,
     metrics: ChannelMetrics,
 }
 
 impl Conn {
-    fn core(&self) -> MutexGuard<'_, ClientConn<Waiter>> {
+    fn core(&self) -> MutexGuard<'_, Core> {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -67,7 +184,13 @@ impl Conn {
             born: Instant::now(),
             last_rx_ns: AtomicU64::new(0),
             queue: OutQueue::new(opts.write_high_water, metrics.queue()),
-            core: Mutex::new(ClientConn::new(node, opts.limits)),
+            core: Mutex::new(Core {
+                conn: ClientConn::new(node, opts.limits),
+                deadlines: VecDeque::new(),
+                sweep_at: None,
+                next_id: 0,
+            }),
+            sweep: Notify::new(),
             tasks: Mutex::new(Vec::new()),
             metrics: metrics.clone(),
         });
@@ -89,11 +212,14 @@ impl Conn {
                 tracing::debug!(reason = %why, "connection closed");
                 c.close(CloseReason::Lost);
             }
-            .instrument(span),
+            .instrument(span.clone()),
         );
+        let c = conn.clone();
+        let sweeper = tokio::spawn(async move { c.sweep_loop().await }.instrument(span));
         let mut tasks = conn.tasks.lock().unwrap_or_else(|e| e.into_inner());
         tasks.push(writer.abort_handle());
         tasks.push(reader.abort_handle());
+        tasks.push(sweeper.abort_handle());
         drop(tasks);
         conn
     }
@@ -116,14 +242,60 @@ impl Conn {
             let mut core = self.core();
             loop {
                 match core.poll_input(&mut buf) {
-                    Ok(Some(reply)) => {
-                        let _ = reply.waiter.send(reply.result);
-                    }
+                    Ok(Some(reply)) => reply.waiter.send(reply.result),
                     Ok(None) => break,
                     Err(why) => return why.to_string(),
                 }
             }
         }
+    }
+
+    /// Fails the calls whose deadline passed, with [`CallError::Timeout`], until the
+    /// connection closes (its task is aborted then).
+    async fn sweep_loop(&self) {
+        let timer = tokio::time::sleep_until(tokio::time::Instant::now());
+        tokio::pin!(timer);
+        let mut expired = Vec::new();
+        loop {
+            let next = self
+                .core()
+                .expire(tokio::time::Instant::now(), &mut expired);
+            // A dead connection is closed before its timed-out callers hear of it, so
+            // that their next call does not pick it.
+            let dead = expired.iter().any(|(_, sent)| self.given_up_on_dead(*sent));
+            if dead {
+                self.close(CloseReason::Lost);
+            }
+            for (w, _) in expired.drain(..) {
+                w.send(Err(CallError::Timeout));
+            }
+            if dead {
+                return;
+            }
+            match next {
+                Some(at) => {
+                    timer.as_mut().reset(at);
+                    tokio::select! {
+                        _ = &mut timer => {}
+                        _ = self.sweep.notified() => {}
+                    }
+                }
+                None => self.sweep.notified().await,
+            }
+        }
+    }
+
+    /// A call sent at `sent` was given up on: `true` when that shows the connection
+    /// dead (see [`DEAD_AFTER_SILENCE`]).
+    fn given_up_on_dead(&self, sent: Instant) -> bool {
+        if sent.elapsed() >= DEAD_AFTER_SILENCE && self.silent_since(sent) {
+            tracing::warn!(
+                silent_ms = sent.elapsed().as_millis() as u64,
+                "nothing arrived on the connection while a call waited: closing it as dead"
+            );
+            return true;
+        }
+        false
     }
 
     fn mark_input(&self) {
@@ -153,7 +325,7 @@ impl Conn {
             let _ = p.shutdown(std::net::Shutdown::Both);
         }
         for (w, e) in waiters {
-            let _ = w.send(Err(e));
+            w.send(Err(e));
         }
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
         for t in tasks {
@@ -165,7 +337,7 @@ impl Conn {
     /// call.
     fn write(
         &self,
-        write: impl FnOnce(&mut ClientConn<Waiter>, &mut BytesMut) -> Result<(), CallError>,
+        write: impl FnOnce(&mut Core, &mut BytesMut) -> Result<(), CallError>,
     ) -> Result<(), CallError> {
         // A lone caller writes its request itself; among many, the writer task sends
         // what they queue together.
@@ -203,14 +375,23 @@ impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
             self.conn.core().forget(self.session);
-            if self.sent.elapsed() >= DEAD_AFTER_SILENCE && self.conn.silent_since(self.sent) {
-                tracing::warn!(
-                    silent_ms = self.sent.elapsed().as_millis() as u64,
-                    "nothing arrived on the connection while a call waited: closing it as dead"
-                );
+            if self.conn.given_up_on_dead(self.sent) {
                 self.conn.close(CloseReason::Lost);
             }
         }
+    }
+}
+
+/// `fut`, or [`CallError::Timeout`] at `deadline`.
+async fn until<T>(
+    deadline: Option<tokio::time::Instant>,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, CallError> {
+    match deadline {
+        Some(at) => tokio::time::timeout_at(at, fut)
+            .await
+            .map_err(|_| CallError::Timeout),
+        None => Ok(fut.await),
     }
 }
 
@@ -301,6 +482,11 @@ impl Channel {
     fn check(&self) -> Ready {
         let st = self.lock();
         let open = st.conn.as_ref().filter(|c| !c.is_closed());
+        if let (Some(c), Target::Up(_)) = (open, st.link.target()) {
+            // What `NodeLink::check` says of an open connection, without reading the
+            // clock (only the back-off needs it).
+            return Ready::Conn(c.clone());
+        }
         match st.link.check(Instant::now(), open.is_some()) {
             Check::Ready => match open {
                 Some(c) => Ready::Conn(c.clone()),
@@ -367,14 +553,16 @@ impl Channel {
     }
 
     /// One call: consumes a session (even when it then fails locally, as the
-    /// reference does), writes the request, waits for the reply.
+    /// reference does), writes the request, waits for the reply; gives up with
+    /// [`CallError::Timeout`] at `deadline` (connecting included).
     pub(crate) async fn call(
         &self,
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, CallError> {
-        self.try_call(address, payload, trace)
+        self.try_call(address, payload, trace, deadline)
             .await
             .map_err(Failed::error)
     }
@@ -386,23 +574,52 @@ impl Channel {
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, Failed> {
         let session = self
             .lock()
             .link
             .begin_call(payload, trace)
             .map_err(Failed::NotSent)?;
-        let conn = self.conn().await.map_err(Failed::NotSent)?;
+        let conn = match self.check() {
+            Ready::Conn(c) => c,
+            // Connecting (or failing): the rare path, under its own timer.
+            _ => until(deadline, self.conn())
+                .await
+                .and_then(|r| r)
+                .map_err(Failed::NotSent)?,
+        };
         let (tx, rx) = oneshot::channel();
+        let sent = Instant::now();
         let mut guard = PendingGuard {
             conn: &conn,
             session,
             armed: true,
-            sent: Instant::now(),
+            sent,
         };
-        conn.write(|core, buf| core.call(buf, address, session, payload, trace, tx))
-            .map_err(Failed::NotSent)?;
-        conn.queue.wait_space().await;
+        let mut wake_sweeper = false;
+        conn.write(|core, buf| {
+            let id = core.next_id();
+            core.call(buf, address, session, payload, trace, Waiter { tx, id })?;
+            if let Some(at) = deadline {
+                wake_sweeper = core.add_deadline(Deadline {
+                    at,
+                    sent,
+                    session,
+                    id,
+                });
+            }
+            Ok(())
+        })
+        .map_err(Failed::NotSent)?;
+        if wake_sweeper {
+            conn.sweep.notify_one();
+        }
+        if !conn.queue.has_space() {
+            until(deadline, conn.queue.wait_space())
+                .await
+                .map_err(Failed::Sent)?;
+        }
         if let Some(peek) = &conn.peek {
             // A lone caller keeps its thread awake until the reply's bytes arrive.
             if conn.core().pending() == 1 {
@@ -469,7 +686,10 @@ impl Channel {
             armed: true,
             sent: Instant::now(),
         };
-        conn.write(|core, buf| core.sync(buf, session, tx))?;
+        conn.write(|core, buf| {
+            let id = core.next_id();
+            core.sync(buf, session, Waiter { tx, id })
+        })?;
         let r = rx.await;
         guard.armed = false;
         sync_outcome(r.unwrap_or(Err(CallError::ConnectionLost)))

@@ -524,15 +524,22 @@ impl Node {
         let meter = channel.metrics().call();
         let span =
             tracing::debug_span!("cluster.call", node, %address, session = channel.next_session());
-        let fut = channel
-            .call(address.as_wire(), &payload, options.trace.as_deref())
-            .instrument(span);
-        let r = match options.timeout.or(self.inner.opts.call_timeout) {
-            Some(d) => tokio::time::timeout(d, fut)
-                .await
-                .unwrap_or(Err(CallError::Timeout)),
-            None => fut.await,
-        };
+        // The deadline is enforced by the connection's sweeper once the request is
+        // written (one timer per connection, not one per call), and by a timer of
+        // its own while connecting or waiting for queue space.
+        let deadline = options
+            .timeout
+            .or(self.inner.opts.call_timeout)
+            .and_then(|d| tokio::time::Instant::now().checked_add(d));
+        let r = channel
+            .call(
+                address.as_wire(),
+                &payload,
+                options.trace.as_deref(),
+                deadline,
+            )
+            .instrument(span)
+            .await;
         meter.finish(&r);
         r
     }

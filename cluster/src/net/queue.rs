@@ -266,7 +266,7 @@ impl OutQueue {
     }
 
     /// `true` when a producer need not wait: closed, or at most the high water queued.
-    fn has_space(&self) -> bool {
+    pub(crate) fn has_space(&self) -> bool {
         let st = self.lock();
         st.closed || st.buf.len() <= self.high_water
     }

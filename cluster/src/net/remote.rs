@@ -266,15 +266,17 @@ impl Remote {
     }
 
     /// One call: on a plain node, its channel's call; in a group, on the member the
-    /// balancer picks, and on the next one when it was not sent.
+    /// balancer picks, and on the next one when it was not sent; all of it until
+    /// `deadline` ([`CallError::Timeout`]).
     pub(crate) async fn call(
         &self,
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, CallError> {
         if let Some(c) = self.plain() {
-            return c.call(address, payload, trace).await;
+            return c.call(address, payload, trace, deadline).await;
         }
         let mut tried = Vec::new();
         let mut last = None;
@@ -284,7 +286,7 @@ impl Remote {
                 ticket,
                 outcome: Outcome::Abandoned,
             };
-            let r = channel.try_call(address, payload, trace).await;
+            let r = channel.try_call(address, payload, trace, deadline).await;
             out.outcome = outcome(&r.as_ref().map(|_| ()));
             match r {
                 Ok(reply) => return Ok(reply),

@@ -455,6 +455,11 @@ impl<W> ClientConn<W> {
         self.waiters.remove(&session)
     }
 
+    /// The waiter registered for `session`, while its call waits.
+    pub fn waiter(&self, session: u32) -> Option<&W> {
+        self.waiters.get(&session)
+    }
+
     /// `true` while a call waits for `session`.
     pub fn is_waiting(&self, session: u32) -> bool {
         self.waiters.contains_key(&session)
