@@ -90,6 +90,7 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+mod fast_hash;
 pub mod frame;
 /// lua-seri (`skynet.pack`), re-exported from the [`skynet_luaseri`] crate: every
 /// payload of a cluster call is in this format.

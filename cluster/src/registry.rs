@@ -2,11 +2,11 @@
 //! names registered for the cluster (`@name`, answering name queries), and local
 //! names (`.name`, plain `name`). The [`Resolver`] a node's connections use.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::address::{parse_hex_handle, MAX_NAME_LEN};
 use crate::error::RegisterError;
+use crate::fast_hash::FastMap;
 use crate::frame::WireAddress;
 use crate::proto::{Missing, Resolver};
 use crate::reassembly::INVALID_NAME;
@@ -21,11 +21,11 @@ pub const NAME_NOT_FOUND: &str = "name not found";
 #[derive(Default)]
 struct Maps {
     next_handle: u32,
-    services: HashMap<u32, Arc<dyn Service>>,
+    services: FastMap<u32, Arc<dyn Service>>,
     /// `name` → handle, for `.name` and plain `name`.
-    local: HashMap<String, u32>,
+    local: FastMap<String, u32>,
     /// `name` → handle, for `@name` and name queries.
-    cluster: HashMap<String, u32>,
+    cluster: FastMap<String, u32>,
 }
 
 /// The service table of a node (cheap to share).

@@ -1,7 +1,6 @@
 //! [`Node`]: a skynet cluster node in a tokio program — the node map, the services it
 //! serves, its listeners, and one channel per remote node it calls.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -23,6 +22,7 @@ use super::remote::{targets_of, MemberStatus, Remote};
 use crate::address::Address;
 use crate::config::ClusterConfig;
 use crate::error::{CallError, OpenError, RegisterError};
+use crate::fast_hash::FastMap;
 use crate::frame::WireAddress;
 use crate::luaseri;
 use crate::proto::admission::Admission;
@@ -200,7 +200,7 @@ impl NodeBuilder {
             inner: Arc::new(Inner {
                 nodes: RwLock::new(Nodes {
                     config: self.config,
-                    channels: HashMap::new(),
+                    channels: FastMap::default(),
                 }),
                 registry: Arc::new(Registry::default()),
                 opts: Arc::new(self.opts.clone()),
@@ -251,7 +251,7 @@ impl CallOptions {
 
 struct Nodes {
     config: ClusterConfig,
-    channels: HashMap<String, Arc<Remote>>,
+    channels: FastMap<String, Arc<Remote>>,
 }
 
 struct Inner {

@@ -3,7 +3,6 @@
 //! and [`ClientConn`] (one connection: the calls waiting by session, requests out,
 //! replies in and routed to their callers, close reasons turned into errors).
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 use super::backoff::Backoff;
 use crate::address::AddrRef;
 use crate::error::{CallError, FrameError};
+use crate::fast_hash::FastMap;
 use crate::frame::{
     check_request, encode_request, encode_trace, encoded_request_len, take_frame, ResponseFrame,
 };
@@ -353,7 +353,7 @@ pub struct Delivery<W> {
 #[derive(Debug)]
 pub struct ClientConn<W> {
     node: Arc<str>,
-    waiters: HashMap<u32, W>,
+    waiters: FastMap<u32, W>,
     closed: Option<CloseReason>,
     asm: ResponseAssembler,
 }
@@ -363,7 +363,7 @@ impl<W> ClientConn<W> {
     pub fn new(node: impl Into<Arc<str>>, limits: Limits) -> Self {
         Self {
             node: node.into(),
-            waiters: HashMap::new(),
+            waiters: FastMap::default(),
             closed: None,
             asm: ResponseAssembler::new(limits),
         }
