@@ -251,6 +251,12 @@ pub(super) fn put_len<B: BufMut>(out: &mut B, body: usize) {
     out.put_u16(u16::try_from(body).unwrap_or(u16::MAX));
 }
 
+/// The 2-byte big-endian length prefix of a body of `body` bytes (checked first).
+#[inline]
+pub(super) fn frame_len(body: usize) -> [u8; 2] {
+    u16::try_from(body).unwrap_or(u16::MAX).to_be_bytes()
+}
+
 #[inline]
 pub(super) fn check_name(name: &[u8]) -> Result<u8, FrameError> {
     match u8::try_from(name.len()) {
@@ -267,25 +273,31 @@ pub(super) fn put_single<B: BufMut>(
     session: u32,
     payload: &[u8],
 ) -> Result<(), FrameError> {
-    match address {
+    // The header is assembled on the stack and written with one `put_slice`: each
+    // `put_*` of a `BytesMut` checks its capacity and copies on its own.
+    let mut head = [0u8; 2 + 2 + MAX_NAME_LEN + 4];
+    let len = match address {
         AddrRef::Handle(h) => {
             let body = 9 + payload.len();
             check_body(body)?;
-            put_len(out, body);
-            out.put_u8(ty::REQUEST);
-            out.put_u32_le(h);
+            head[..2].copy_from_slice(&frame_len(body));
+            head[2] = ty::REQUEST;
+            head[3..7].copy_from_slice(&h.to_le_bytes());
+            7
         }
         AddrRef::Name(name) => {
             let n = check_name(name)?;
             let body = 6 + name.len() + payload.len();
             check_body(body)?;
-            put_len(out, body);
-            out.put_u8(ty::NAME_REQUEST);
-            out.put_u8(n);
-            out.put_slice(name);
+            head[..2].copy_from_slice(&frame_len(body));
+            head[2] = ty::NAME_REQUEST;
+            head[3] = n;
+            head[4..4 + name.len()].copy_from_slice(name);
+            4 + name.len()
         }
-    }
-    out.put_u32_le(session);
+    };
+    head[len..len + 4].copy_from_slice(&session.to_le_bytes());
+    out.put_slice(&head[..len + 4]);
     out.put_slice(payload);
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::request::{check_body, put_len};
+use super::request::{check_body, frame_len, put_len};
 use super::u32_at;
 use crate::error::FrameError;
 
@@ -152,9 +152,12 @@ pub(super) fn put_simple<B: BufMut>(
 ) -> Result<(), FrameError> {
     let body = 5 + rest.len();
     check_body(body)?;
-    put_len(out, body);
-    out.put_u32_le(session);
-    out.put_u8(t);
+    // One `put_slice` for the header (see `put_single`).
+    let mut head = [0u8; 7];
+    head[..2].copy_from_slice(&frame_len(body));
+    head[2..6].copy_from_slice(&session.to_le_bytes());
+    head[6] = t;
+    out.put_slice(&head);
     out.put_slice(rest);
     Ok(())
 }
