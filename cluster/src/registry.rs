@@ -125,7 +125,7 @@ impl Resolver for Registry {
         let handle = match address {
             WireAddress::Handle(h) => Some(*h),
             WireAddress::Name(bytes) => {
-                let Ok(name) = std::str::from_utf8(bytes) else {
+                let Some(name) = sproto_rt::wire::str_from_bytes(bytes) else {
                     return Err(if bytes.first() == Some(&b'@') {
                         MISSING_NAME
                     } else {
@@ -148,7 +148,7 @@ impl Resolver for Registry {
     }
 
     fn query(&self, name: &[u8]) -> Option<u32> {
-        let name = std::str::from_utf8(name).ok()?;
+        let name = sproto_rt::wire::str_from_bytes(name)?;
         self.read().cluster.get(name).copied()
     }
 }

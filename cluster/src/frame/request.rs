@@ -52,7 +52,11 @@ impl WireAddress {
     pub fn to_address(&self) -> Address {
         match self {
             WireAddress::Handle(h) => Address::Handle(*h),
-            WireAddress::Name(n) => Address::Name(String::from_utf8_lossy(n).into_owned()),
+            // Names are ASCII in practice: checked word by word, copied once.
+            WireAddress::Name(n) => Address::Name(match sproto_rt::wire::str_from_bytes(n) {
+                Some(name) => name.to_owned(),
+                None => String::from_utf8_lossy(n).into_owned(),
+            }),
         }
     }
 }
