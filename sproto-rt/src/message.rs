@@ -5,7 +5,7 @@ use crate::codec::DEFAULT_MAX_DEPTH;
 use crate::error::{DecodeError, DecodeErrorKind};
 use crate::pack::{pack_into, unpack};
 use crate::schema::{BuildError, SchemaBuilder, Sproto};
-use crate::wire::{StructEncoder, StructReader, StructView};
+use crate::wire::{StructReader, StructView, StructWriter, Writer};
 
 /// A Rust type that is a sproto struct type.
 ///
@@ -73,7 +73,7 @@ pub trait Message: Sized {
     const MAX_SLOTS: usize;
     /// Writes the fields into an open struct.
     #[doc(hidden)]
-    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    fn encode_fields(&self, st: &mut StructWriter<'_>);
     /// Reads the fields of a validated struct at nesting level `depth`.
     #[doc(hidden)]
     fn decode_fields(view: &StructView<'_>, depth: usize) -> Result<Self, DecodeError>;
@@ -97,9 +97,11 @@ pub trait Message: Sized {
 
     /// Appends the encoding to `buf`.
     fn encode_to(&self, buf: &mut Vec<u8>) {
-        let mut st = StructEncoder::begin(buf, Self::MAX_SLOTS);
+        let mut w = Writer::new(std::mem::take(buf));
+        let mut st = StructWriter::begin(&mut w, Self::MAX_SLOTS);
         self.encode_fields(&mut st);
         st.finish();
+        *buf = w.finish();
     }
 
     /// The encoding, as `sproto:encode` would write it for the equivalent value.
@@ -207,7 +209,7 @@ pub trait MessageRef<'a>: Sized {
     const MAX_SLOTS: usize;
     /// Writes the fields into an open struct.
     #[doc(hidden)]
-    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    fn encode_fields(&self, st: &mut StructWriter<'_>);
     /// Reads the struct `reader` is at; returns it and its size.
     #[doc(hidden)]
     fn decode_reader(reader: StructReader<'a>, depth: usize) -> Result<(Self, usize), DecodeError>;
@@ -222,9 +224,11 @@ pub trait MessageRef<'a>: Sized {
 
     /// Appends the encoding to `buf`.
     fn encode_to(&self, buf: &mut Vec<u8>) {
-        let mut st = StructEncoder::begin(buf, Self::MAX_SLOTS);
+        let mut w = Writer::new(std::mem::take(buf));
+        let mut st = StructWriter::begin(&mut w, Self::MAX_SLOTS);
         self.encode_fields(&mut st);
         st.finish();
+        *buf = w.finish();
     }
 
     /// The encoding, as `sproto:encode` would write it for the equivalent value.

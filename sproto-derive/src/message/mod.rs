@@ -97,7 +97,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     let encode_fields = quote! {
         #[inline]
         #no_fields
-        fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
+        fn encode_fields(&self, st: &mut #krate::derive::StructWriter<'_>) {
             #(#encode)*
         }
     };
@@ -181,7 +181,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
             impl #codec_generics #krate::derive::StructCodec<#de> for #this #where_clause {
                 const MAX_SLOTS: usize = <Self as #message_trait>::MAX_SLOTS;
                 #[inline(always)]
-                fn encode_fields(&self, st: &mut #krate::derive::StructEncoder<'_>) {
+                fn encode_fields(&self, st: &mut #krate::derive::StructWriter<'_>) {
                     <Self as #message_trait>::encode_fields(self, st)
                 }
                 #[inline(always)]
@@ -195,7 +195,7 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
 
             impl #codec_generics #krate::derive::Field<#de> for #this #where_clause {
                 #[inline]
-                fn encode_field(&self, st: &mut #krate::derive::StructEncoder<'_>, tag: u16) {
+                fn encode_field(&self, st: &mut #krate::derive::StructWriter<'_>, tag: u16) {
                     #krate::derive::encode_struct_field(self, st, tag)
                 }
                 #[inline]
@@ -216,8 +216,9 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
             }
 
             impl #codec_generics #krate::derive::Element<#de> for #this #where_clause {
-                fn encode_array(items: &[Self], buf: &mut ::std::vec::Vec<u8>) {
-                    #krate::derive::encode_struct_array(items, buf)
+                #[inline]
+                fn encode_array(items: &[Self], w: &mut #krate::derive::Writer) {
+                    #krate::derive::encode_struct_array(items, w)
                 }
                 fn decode_array(
                     data: &#de [u8],
@@ -265,8 +266,8 @@ fn pair_entry(c: &Container<'_>) -> TokenStream {
             type Value = #vt;
             const KEY_TAG: u16 = #ktag;
 
-            fn encode_pair(key: &#kt, value: &#vt, buf: &mut ::std::vec::Vec<u8>) {
-                let mut st = #krate::derive::StructEncoder::begin(buf, <Self as #krate::Message>::MAX_SLOTS);
+            fn encode_pair(key: &#kt, value: &#vt, w: &mut #krate::derive::Writer) {
+                let mut st = #krate::derive::StructWriter::begin(w, <Self as #krate::Message>::MAX_SLOTS);
                 #kenc
                 #venc
                 st.finish();

@@ -3,8 +3,8 @@
 use crate::error::DecodeError;
 use crate::schema::{FieldForm, SchemaBuilder, Shape, TypeRef};
 use crate::wire::{
-    data_from_slot, decimal_from_wire, decimal_to_wire, encode_int_array, int_from_slot, IntArray,
-    SlotValue, StructEncoder,
+    data_from_slot, decimal_from_wire, decimal_to_wire, int_from_slot, IntArray, SlotValue,
+    StructWriter,
 };
 use crate::FieldType;
 
@@ -17,7 +17,7 @@ use crate::FieldType;
 )]
 pub trait DecimalField: Sized {
     /// Writes `round(x * 10^precision)` as field `tag`.
-    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16);
+    fn encode_decimal(&self, st: &mut StructWriter<'_>, tag: u16, precision: u16);
     /// Reads `n / 10^precision`.
     fn decode_decimal(
         slot: SlotValue<'_>,
@@ -30,7 +30,7 @@ pub trait DecimalField: Sized {
 
 impl DecimalField for f64 {
     #[inline]
-    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16) {
+    fn encode_decimal(&self, st: &mut StructWriter<'_>, tag: u16, precision: u16) {
         st.int(tag, decimal_to_wire(*self, precision));
     }
     #[inline]
@@ -52,7 +52,7 @@ impl DecimalField for f64 {
 
 impl DecimalField for Option<f64> {
     #[inline]
-    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16) {
+    fn encode_decimal(&self, st: &mut StructWriter<'_>, tag: u16, precision: u16) {
         if let Some(v) = self {
             v.encode_decimal(st, tag, precision);
         }
@@ -71,9 +71,9 @@ impl DecimalField for Option<f64> {
 }
 
 impl DecimalField for Vec<f64> {
-    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16) {
-        st.data_with(tag, |buf| {
-            encode_int_array(buf, self.iter().map(|v| decimal_to_wire(*v, precision)))
+    fn encode_decimal(&self, st: &mut StructWriter<'_>, tag: u16, precision: u16) {
+        st.data_with(tag, |w| {
+            w.int_array(self.iter().map(|v| decimal_to_wire(*v, precision)))
         });
     }
     fn decode_decimal(
@@ -96,7 +96,7 @@ impl DecimalField for Vec<f64> {
 }
 
 impl DecimalField for Option<Vec<f64>> {
-    fn encode_decimal(&self, st: &mut StructEncoder<'_>, tag: u16, precision: u16) {
+    fn encode_decimal(&self, st: &mut StructWriter<'_>, tag: u16, precision: u16) {
         if let Some(v) = self {
             v.encode_decimal(st, tag, precision);
         }

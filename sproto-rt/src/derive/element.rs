@@ -3,14 +3,11 @@
 
 use std::borrow::Cow;
 
-use super::field::{decode_nested, encode_struct, utf8};
+use super::field::{decode_nested, encode_struct_block, utf8};
 use super::{as_bytes, StructCodec};
 use crate::error::{DecodeError, FieldProblem};
 use crate::schema::{SchemaBuilder, TypeRef};
-use crate::wire::{
-    double_array, encode_bool_array, encode_double_array, encode_int_array, ArrayElements,
-    BytesArrayWriter, IntArray,
-};
+use crate::wire::{double_array, ArrayElements, IntArray, Writer};
 use crate::FieldType;
 
 /// A Rust type that can be the element of a sproto array.
@@ -22,7 +19,7 @@ use crate::FieldType;
 )]
 pub trait Element<'de>: Sized {
     /// Appends the array block content for `items`.
-    fn encode_array(items: &[Self], buf: &mut Vec<u8>);
+    fn encode_array(items: &[Self], w: &mut Writer);
     /// Reads the array block content `data` (at absolute offset `base`).
     fn decode_array(data: &'de [u8], base: usize, depth: usize) -> Result<Vec<Self>, DecodeError>;
     /// The sproto element type.
@@ -37,8 +34,8 @@ macro_rules! integer_element {
     ($($t:ty),*) => {$(
         impl Element<'_> for $t {
             #[inline]
-            fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
-                encode_int_array(buf, items.iter().map(|v| i64::from(*v)));
+            fn encode_array(items: &[Self], w: &mut Writer) {
+                w.int_array(items.iter().map(|v| i64::from(*v)));
             }
             fn decode_array(data: &[u8], base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
                 IntArray::parse(data)
@@ -56,8 +53,8 @@ macro_rules! integer_element {
 integer_element!(i8, i16, i32, i64, u16, u32);
 
 impl Element<'_> for bool {
-    fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
-        encode_bool_array(buf, items.iter().copied());
+    fn encode_array(items: &[Self], w: &mut Writer) {
+        w.bool_array(items.iter().copied());
     }
     fn decode_array(data: &[u8], _base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
         Ok(data.iter().map(|&b| b != 0).collect())
@@ -68,8 +65,8 @@ impl Element<'_> for bool {
 }
 
 impl Element<'_> for f64 {
-    fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
-        encode_double_array(buf, items.iter().copied());
+    fn encode_array(items: &[Self], w: &mut Writer) {
+        w.double_array(items.iter().copied());
     }
     fn decode_array(data: &[u8], base: usize, _depth: usize) -> Result<Vec<Self>, DecodeError> {
         Ok(double_array(data).map_err(|p| problem(base, p))?.collect())
@@ -82,10 +79,10 @@ impl Element<'_> for f64 {
 macro_rules! bytes_element {
     ($a:lifetime, $t:ty, $ty:expr, $from:expr) => {
         impl<$a> Element<$a> for $t {
-            fn encode_array(items: &[Self], buf: &mut Vec<u8>) {
-                let mut w = BytesArrayWriter::new(buf);
+            #[inline]
+            fn encode_array(items: &[Self], w: &mut Writer) {
                 for v in items {
-                    w.bytes(as_bytes(v));
+                    w.put_block(as_bytes(v));
                 }
             }
             fn decode_array(
@@ -121,10 +118,9 @@ bytes_element!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b))
 
 /// Appends the elements of a struct array. Used by generated `Element` impls.
 #[inline]
-pub fn encode_struct_array<'de, T: StructCodec<'de>>(items: &[T], buf: &mut Vec<u8>) {
-    let mut w = BytesArrayWriter::new(buf);
+pub fn encode_struct_array<'de, T: StructCodec<'de>>(items: &[T], w: &mut Writer) {
     for v in items {
-        w.with(|buf| encode_struct(v, buf));
+        encode_struct_block(v, w);
     }
 }
 

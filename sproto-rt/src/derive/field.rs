@@ -7,7 +7,7 @@ use crate::error::{DecodeError, FieldProblem};
 use crate::schema::{FieldForm, SchemaBuilder, Shape, TypeRef};
 use crate::wire::{
     bool_from_slot, check_nested_len, data_from_slot, double_from_slot, int_from_slot,
-    str_from_bytes, SlotValue, StructEncoder, StructReader,
+    str_from_bytes, SlotValue, StructReader, StructWriter, Writer,
 };
 use crate::FieldType;
 
@@ -19,7 +19,7 @@ use crate::FieldType;
 )]
 pub trait Field<'de>: Sized {
     /// Writes the value as field `tag` (nothing for an absent `Option`).
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16);
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16);
     /// Reads a present field from input that lives for `'de` (owned types implement
     /// this for every `'de`, borrowed ones for theirs). `offset` locates inline slots in
     /// errors.
@@ -62,7 +62,7 @@ macro_rules! integer_field {
     ($($t:ty),*) => {$(
         impl Field<'_> for $t {
             #[inline(always)]
-            fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+            fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
                 st.int(tag, i64::from(*self));
             }
             #[inline(always)]
@@ -81,7 +81,7 @@ integer_field!(i8, i16, i32, i64, u8, u16, u32);
 
 impl Field<'_> for bool {
     #[inline(always)]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
         st.bool(tag, *self);
     }
     #[inline(always)]
@@ -99,7 +99,7 @@ impl Field<'_> for bool {
 
 impl Field<'_> for f64 {
     #[inline(always)]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
         st.double(tag, *self);
     }
     #[inline(always)]
@@ -121,7 +121,7 @@ macro_rules! bytes_field {
     ($a:lifetime, $t:ty, $ty:expr, $from:expr) => {
         impl<$a> Field<$a> for $t {
             #[inline(always)]
-            fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+            fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
                 st.bytes(tag, super::as_bytes(self));
             }
             #[inline(always)]
@@ -159,7 +159,7 @@ bytes_field!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b)));
 
 impl<'de, T: Field<'de>> Field<'de> for Option<T> {
     #[inline(always)]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
         if let Some(v) = self {
             v.encode_field(st, tag);
         }
@@ -179,7 +179,7 @@ impl<'de, T: Field<'de>> Field<'de> for Option<T> {
 
 impl<'de, T: Field<'de>> Field<'de> for Box<T> {
     #[inline]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
         (**self).encode_field(st, tag);
     }
     #[inline]
@@ -197,8 +197,8 @@ impl<'de, T: Field<'de>> Field<'de> for Box<T> {
 
 impl<'de, T: Element<'de>> Field<'de> for Vec<T> {
     #[inline(always)]
-    fn encode_field(&self, st: &mut StructEncoder<'_>, tag: u16) {
-        st.data_with(tag, |buf| T::encode_array(self, buf));
+    fn encode_field(&self, st: &mut StructWriter<'_>, tag: u16) {
+        st.data_with(tag, |w| T::encode_array(self, w));
     }
     #[inline(always)]
     fn decode_field(
@@ -219,14 +219,14 @@ impl<'de, T: Element<'de>> Field<'de> for Vec<T> {
 
 /// Writes a derived struct as field `tag`.
 #[inline(always)]
-pub fn encode_struct_field<'de, T: StructCodec<'de>>(v: &T, st: &mut StructEncoder<'_>, tag: u16) {
-    st.data_with(tag, |buf| encode_struct(v, buf));
+pub fn encode_struct_field<'de, T: StructCodec<'de>>(v: &T, st: &mut StructWriter<'_>, tag: u16) {
+    st.data_with_raw(tag, |w| encode_struct_block(v, w));
 }
 
-/// Appends a derived struct.
+/// Appends a derived struct as a data block (its length, then the struct).
 #[inline(always)]
-pub(crate) fn encode_struct<'de, T: StructCodec<'de>>(v: &T, buf: &mut Vec<u8>) {
-    let mut st = StructEncoder::begin(buf, T::MAX_SLOTS);
+pub(crate) fn encode_struct_block<'de, T: StructCodec<'de>>(v: &T, w: &mut Writer) {
+    let mut st = StructWriter::begin_block(w, T::MAX_SLOTS);
     v.encode_fields(&mut st);
     st.finish();
 }

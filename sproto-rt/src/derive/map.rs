@@ -1,13 +1,12 @@
 //! Maps: `*V(key)` (a `HashMap`/`BTreeMap` of derived structs keyed by one of their
 //! fields) and `*Entry()` (a map `K → V` written as two-field entry structs).
 
-use super::field::{decode_nested, encode_struct};
+use super::field::{decode_nested, encode_struct_block};
 use super::StructCodec;
 use crate::error::{DecodeError, FieldProblem};
 use crate::message::Message;
 use crate::wire::{
-    check_nested_len, data_from_slot, ArrayElements, BytesArrayWriter, SlotValue, StructEncoder,
-    StructView,
+    check_nested_len, data_from_slot, ArrayElements, SlotValue, StructView, StructWriter, Writer,
 };
 
 /// A Rust type that can key a sproto map: the key field's type.
@@ -76,7 +75,7 @@ pub trait PairEntry: Message {
     /// The key field's tag.
     const KEY_TAG: u16;
     /// Writes one entry struct.
-    fn encode_pair(key: &Self::Key, value: &Self::Value, buf: &mut Vec<u8>);
+    fn encode_pair(key: &Self::Key, value: &Self::Value, w: &mut Writer);
     /// Reads one entry struct (both fields must be present).
     fn decode_pair(
         view: &StructView<'_>,
@@ -87,13 +86,12 @@ pub trait PairEntry: Message {
 /// Writes `*V(key)`: each value struct in turn (the key is a field of the value).
 pub fn encode_keyed_map<'a, 'de, V: StructCodec<'de> + 'a>(
     values: impl Iterator<Item = &'a V>,
-    st: &mut StructEncoder<'_>,
+    st: &mut StructWriter<'_>,
     tag: u16,
 ) {
-    st.data_with(tag, |buf| {
-        let mut w = BytesArrayWriter::new(buf);
+    st.data_with(tag, |w| {
         for v in values {
-            w.with(|buf| encode_struct(v, buf));
+            encode_struct_block(v, w);
         }
     });
 }
@@ -120,16 +118,15 @@ pub fn decode_keyed_map<'de, K: MapKey, V: StructCodec<'de>, M: Default + Extend
 /// Writes `*Entry()`: one entry struct per pair.
 pub fn encode_pair_map<'a, E: PairEntry>(
     entries: impl Iterator<Item = (&'a E::Key, &'a E::Value)>,
-    st: &mut StructEncoder<'_>,
+    st: &mut StructWriter<'_>,
     tag: u16,
 ) where
     E::Key: 'a,
     E::Value: 'a,
 {
-    st.data_with(tag, |buf| {
-        let mut w = BytesArrayWriter::new(buf);
+    st.data_with(tag, |w| {
         for (k, v) in entries {
-            w.with(|buf| E::encode_pair(k, v, buf));
+            w.block(|w| E::encode_pair(k, v, w));
         }
     });
 }

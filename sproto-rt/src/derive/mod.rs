@@ -19,7 +19,7 @@ pub use map::{
 
 pub use crate::message::check_depth;
 pub use crate::schema::{FieldDesc, FieldForm, SchemaBuilder, Shape, TypeRef};
-pub use crate::wire::{SlotValue, StructEncoder, StructReader, StructView};
+pub use crate::wire::{SlotValue, StructReader, StructView, StructWriter, Writer};
 pub use crate::{DecodeError, FieldProblem, FieldType};
 
 use crate::error::DecodeError as Error;
@@ -32,7 +32,7 @@ pub trait StructCodec<'de>: Sized {
     /// The most header slots an encoding uses.
     const MAX_SLOTS: usize;
     /// Writes the fields into an open struct.
-    fn encode_fields(&self, st: &mut StructEncoder<'_>);
+    fn encode_fields(&self, st: &mut StructWriter<'_>);
     /// Reads the struct `reader` is at; returns it and its size.
     fn decode_reader(reader: StructReader<'de>, depth: usize) -> Result<(Self, usize), Error>;
 }

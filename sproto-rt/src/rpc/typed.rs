@@ -14,7 +14,7 @@ use crate::error::DecodeError;
 use crate::gate::{PackageLayout, PackageTooLarge, ProtocolError, SendError};
 use crate::message::Message;
 use crate::schema::{BuildError, FieldDesc, ProtocolSpec, SchemaBuilder, Shape, Sproto, TypeRef};
-use crate::wire::{int_from_slot, max_slots, StructEncoder, StructView};
+use crate::wire::{int_from_slot, max_slots, StructView, StructWriter};
 use crate::FieldType;
 
 /// An unpacked package and where its message starts: the message bytes without a copy.
@@ -244,7 +244,7 @@ impl Message for Package {
     const TYPE_NAME: &'static str = "package";
     const MAX_SLOTS: usize = max_slots(&Self::TAGS);
 
-    fn encode_fields(&self, st: &mut StructEncoder<'_>) {
+    fn encode_fields(&self, st: &mut StructWriter<'_>) {
         if let Some(t) = self.ty {
             st.int(Self::TYPE_TAG, t);
         }

@@ -12,6 +12,7 @@
 mod decoder;
 mod encoder;
 mod scalar;
+mod writer;
 
 pub use decoder::{
     check_nested_len, ArrayElements, FieldSlot, Fields, SlotValue, StructReader, StructView,
@@ -24,6 +25,7 @@ pub use scalar::{
     bool_from_slot, data_from_slot, decimal_factor, decimal_from_wire, decimal_to_wire,
     double_array, double_from_slot, int_from_slot, str_from_bytes, IntArray,
 };
+pub use writer::{StructWriter, Writer};
 
 /// The largest integer a header slot holds inline: 32766, because a slot stores `v` as
 /// `(v + 1) * 2` in a `u16` (odd values are skips, `0` a data block).
