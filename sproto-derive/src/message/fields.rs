@@ -109,28 +109,21 @@ pub fn decode(krate: &Path, f: &FieldModel<'_>, i: usize) -> (TokenStream, Token
             <#ty as #krate::derive::Field<'_>>::decode_field(slot.value, offset, depth)
         },
     };
-    // Tags ascend on the wire and the fields are in tag order: one merge pass. Slots
-    // with smaller (unknown) tags are skipped; an absent field takes its default.
+    // Tags ascend on the wire and the fields are in tag order: one merge pass
+    // (`seek` reads and checks slots with smaller, unknown tags on the way); an absent
+    // field takes its default.
     let tag_lit = proc_macro2::Literal::u32_unsuffixed(tag);
     let absent = quote_spanned! {ty.span()=>
         <#ty as #krate::derive::FieldDefault>::absent()
     };
     let decl = quote! {
-        while let ::core::option::Option::Some(slot) = __sproto_next {
-            if slot.tag >= #tag_lit {
-                break;
-            }
-            __sproto_next = reader.next_field()?;
-        }
-        let #local: #ty = match __sproto_next {
-            ::core::option::Option::Some(slot) if slot.tag == #tag_lit => {
+        let #local: #ty = match reader.seek(#tag_lit)? {
+            ::core::option::Option::Some(slot) => {
                 let offset = reader.slot_offset(slot.index);
                 #krate::derive::check_depth(depth, offset)?;
-                let v = (#read).map_err(|e| e.in_field(#name))?;
-                __sproto_next = reader.next_field()?;
-                v
+                (#read).map_err(|e| e.in_field(#name))?
             }
-            _ => #absent,
+            ::core::option::Option::None => #absent,
         };
     };
     let build = quote! { #ident: #local };

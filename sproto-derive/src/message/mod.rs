@@ -79,12 +79,9 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
         }
     } else {
         quote! {
-            let mut __sproto_next = reader.next_field()?;
             #(#decl)*
             // Unknown tags after the last field (checked, skipped).
-            while __sproto_next.is_some() {
-                __sproto_next = reader.next_field()?;
-            }
+            while reader.next_field()?.is_some() {}
         }
     };
     let (impl_generics, ty_generics, where_clause) = c.generics.split_for_impl();

@@ -227,6 +227,50 @@ impl<'a> StructReader<'a> {
         }
     }
 
+    /// The field with tag `want`, if it is present: reads (and checks) the fields
+    /// before it, and leaves the fields after it for later calls. Call it with
+    /// ascending tags (what derived decoders do: one merge pass over the fields in tag
+    /// order), then [`next_field`](Self::next_field) to the end to check the rest.
+    ///
+    /// ```
+    /// use sproto_rt::wire::{SlotValue, StructReader};
+    ///
+    /// // tag 0 = 1, tag 2 = "hi", tag 3 = 2
+    /// let bytes = [4, 0, 4, 0, 1, 0, 0, 0, 6, 0, 2, 0, 0, 0, b'h', b'i'];
+    /// let mut r = StructReader::new(&bytes, 0).unwrap();
+    /// assert_eq!(r.seek(0).unwrap().map(|f| f.value), Some(SlotValue::Inline(1)));
+    /// assert_eq!(r.seek(1).unwrap(), None);
+    /// assert_eq!(r.seek(3).unwrap().map(|f| f.value), Some(SlotValue::Inline(2))); // "hi" read and passed
+    /// assert_eq!(r.next_field().unwrap(), None);
+    /// assert_eq!(r.consumed(), bytes.len());
+    /// ```
+    #[inline(always)]
+    pub fn seek(&mut self, want: u32) -> Result<Option<FieldSlot<'a>>, DecodeError> {
+        loop {
+            let Some((&slot, rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
+                return Ok(None);
+            };
+            let slot = u16::from_le_bytes(slot);
+            if slot & 1 == 1 {
+                // A skip of k tags is the odd value 2k - 1.
+                self.slots = rest;
+                self.index += 1;
+                self.tag += u32::from(slot / 2) + 1;
+                continue;
+            }
+            if self.tag > want {
+                return Ok(None);
+            }
+            // The field at `self.tag` (not a skip): `want` itself, or an unknown field
+            // before it, read and checked.
+            if let Some(f) = self.next_field()? {
+                if f.tag == want {
+                    return Ok(Some(f));
+                }
+            }
+        }
+    }
+
     /// Bytes of the struct read so far: its size once [`next_field`](Self::next_field)
     /// returned `None`.
     #[inline(always)]
