@@ -45,8 +45,8 @@
 //!    written (a packed word's store covers its `1 + popcount` bytes; a run writes its
 //!    2 header bytes and `8n` bytes, zero-padded past the input; an unpacked word is 8
 //!    bytes), and the length is set before anything else touches `out`.
-//! 5. `from_utf8_unchecked` only gets bytes that `<[u8]>::is_ascii` accepted: ASCII is
-//!    UTF-8.
+//! 5. `from_utf8_unchecked` only gets bytes that [`is_ascii`] accepted (every byte below
+//!    0x80, as `<[u8]>::is_ascii`, which the tests compare it with): ASCII is UTF-8.
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "x86_64")]
@@ -61,11 +61,36 @@ use std::ptr;
 /// decides).
 #[inline(always)]
 pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
+    if is_ascii(bytes) {
         // SAFETY: invariant 5 — ASCII bytes are UTF-8.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     } else {
         None
+    }
+}
+
+/// Whether every byte is below 0x80: `<[u8]>::is_ascii`, without its byte-by-byte
+/// loop for short inputs (message strings are mostly 1 to 16 bytes). Safe code; it
+/// guards the `unsafe` of [`ascii_str`] (invariant 5), so a test compares it with
+/// `is_ascii` on every length up to 40 and on arbitrary bytes.
+#[inline(always)]
+fn is_ascii(b: &[u8]) -> bool {
+    const HIGH8: u64 = 0x8080_8080_8080_8080;
+    const HIGH4: u32 = 0x8080_8080;
+    match b.len() {
+        // Two overlapping words cover 8 to 16 bytes.
+        8..=16 => match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            (Some(x), Some(y)) => (u64::from_le_bytes(*x) | u64::from_le_bytes(*y)) & HIGH8 == 0,
+            _ => b.is_ascii(),
+        },
+        4..=7 => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+            (Some(x), Some(y)) => (u32::from_le_bytes(*x) | u32::from_le_bytes(*y)) & HIGH4 == 0,
+            _ => b.is_ascii(),
+        },
+        // The first, middle and last byte are all of 1 to 3 bytes.
+        1..=3 => (b[0] | b[b.len() / 2] | b[b.len() - 1]) & 0x80 == 0,
+        0 => true,
+        _ => b.is_ascii(),
     }
 }
 
@@ -408,6 +433,31 @@ mod tests {
         assert_eq!(super::ascii_str(b""), Some(""));
         assert_eq!(super::ascii_str("é".as_bytes()), None);
         assert_eq!(super::ascii_str(&[0x80]), None);
+    }
+
+    #[test]
+    fn ascii_check_is_is_ascii_at_every_length() {
+        for n in 0..=40 {
+            let base: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(super::is_ascii(&base), "{n}");
+            for i in 0..n {
+                for high in [0x80u8, 0xc3, 0xff] {
+                    let mut b = base.clone();
+                    b[i] = high;
+                    assert!(!super::is_ascii(&b), "{n} {i}");
+                    assert_eq!(super::ascii_str(&b), None);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn ascii_check_matches_std(b in proptest::collection::vec(prop_oneof![0u8..0x80, any::<u8>()], 0..48)) {
+            prop_assert_eq!(super::is_ascii(&b), b.is_ascii());
+        }
     }
 
     /// Inputs shaped like sproto messages: runs of zeros, dense runs, sparse bytes.
