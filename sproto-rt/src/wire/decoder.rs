@@ -258,15 +258,38 @@ impl<'a> StructReader<'a> {
                 self.tag += u32::from(slot / 2) + 1;
                 continue;
             }
-            if self.tag > want {
+            let tag = self.tag;
+            if tag > want {
                 return Ok(None);
             }
-            // The field at `self.tag` (not a skip): `want` itself, or an unknown field
-            // before it, read and checked.
-            if let Some(f) = self.next_field()? {
-                if f.tag == want {
-                    return Ok(Some(f));
-                }
+            // The field at `tag`: `want` itself, or an unknown field before it, read and
+            // checked (as `next_field` does).
+            self.slots = rest;
+            let index = self.index;
+            self.index += 1;
+            self.tag = tag + 1;
+            let value = if slot == 0 {
+                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
+                    return Err(truncated(
+                        self.data_at,
+                        "data block length",
+                        SIZEOF_LENGTH,
+                        self.data.len(),
+                    ));
+                };
+                let len = u32::from_le_bytes(len) as usize;
+                let Some((bytes, rest)) = rest.split_at_checked(len) else {
+                    return Err(past_end(self.data_at, len, rest.len()));
+                };
+                let offset = self.data_at + SIZEOF_LENGTH;
+                self.data = rest;
+                self.data_at = offset + len;
+                SlotValue::Data { bytes, offset }
+            } else {
+                SlotValue::Inline(slot / 2 - 1)
+            };
+            if tag == want {
+                return Ok(Some(FieldSlot { index, tag, value }));
             }
         }
     }
@@ -330,6 +353,11 @@ pub fn check_nested_len(at: usize, used: usize, len: usize) -> Result<(), Decode
 #[inline(never)]
 fn struct_length(at: usize, used: usize, len: usize) -> DecodeError {
     DecodeError::new(at, DecodeErrorKind::StructLength { used, len })
+}
+
+#[cold]
+fn past_end(at: usize, len: usize, left: usize) -> DecodeError {
+    DecodeError::new(at, DecodeErrorKind::DataPastEnd { len, left })
 }
 
 #[cold]
