@@ -54,6 +54,87 @@ mod pb {
 #[path = "../examples/addressbook.rs"]
 mod derived;
 
+/// The zero-copy AddressBook with its arrays as `Vec`s (one allocation per array):
+/// the other supported form, measured next to the example's `ArrayRef`s.
+mod vec_ref {
+    use sproto_rt::{MessageRef, Sproto};
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    #[sproto(name = "Person.PhoneNumber")]
+    pub struct PhoneNumberRef<'a> {
+        #[sproto(tag = 0)]
+        pub number: &'a str,
+        #[sproto(tag = 1, rename = "type")]
+        pub kind: i64,
+    }
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    #[sproto(name = "Person")]
+    pub struct PersonRef<'a> {
+        #[sproto(tag = 0)]
+        pub name: &'a str,
+        #[sproto(tag = 1)]
+        pub id: i64,
+        #[sproto(tag = 2)]
+        pub email: Option<&'a str>,
+        #[sproto(tag = 3)]
+        pub phone: Vec<PhoneNumberRef<'a>>,
+    }
+
+    #[derive(Sproto, Debug, Default, Clone, PartialEq)]
+    #[sproto(name = "AddressBook")]
+    pub struct AddressBookRef<'a> {
+        #[sproto(tag = 0)]
+        pub person: Vec<PersonRef<'a>>,
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<AddressBookRef<'_>, sproto_rt::DecodeError> {
+        AddressBookRef::decode(bytes)
+    }
+}
+
+/// Reads every field of a decoded address book (names, ids, emails, numbers, types):
+/// what a caller that uses the whole message does after decoding. The `walk` ops
+/// add it to decoding on every side, so that a lazy form pays for what it deferred.
+macro_rules! walk {
+    ($book:expr, $kind:ident) => {{
+        let mut n = 0usize;
+        for p in $book.person.iter() {
+            n += p.name.len() + p.id as usize + p.email.text_len();
+            for ph in p.phone.iter() {
+                n += ph.number.len() + ph.$kind as usize;
+            }
+        }
+        n
+    }};
+    ($book:expr) => {
+        walk!($book, kind)
+    };
+}
+
+/// The length of an email field, whichever its Rust type.
+trait TextLen {
+    fn text_len(&self) -> usize;
+}
+
+impl TextLen for String {
+    fn text_len(&self) -> usize {
+        self.len()
+    }
+}
+
+impl TextLen for Option<String> {
+    fn text_len(&self) -> usize {
+        self.as_ref().map_or(0, String::len)
+    }
+}
+
+impl TextLen for Option<&str> {
+    fn text_len(&self) -> usize {
+        self.map_or(0, str::len)
+    }
+}
+
 fn phone(number: &str, ty: i64) -> Value {
     Value::Struct(Struct::new().with("number", number).with("type", ty))
 }
@@ -247,6 +328,36 @@ fn addressbook_ops(f: &Fixtures) -> Vec<Op<'_>> {
             }),
         ),
         (
+            "derived/decode_ref_walk",
+            Box::new(|| {
+                let book = derived::decode_ref(black_box(&f.encoded)).expect("decodes");
+                walk!(book)
+            }),
+        ),
+        (
+            "derived/decode_ref_vec",
+            Box::new(|| {
+                vec_ref::decode(black_box(&f.encoded))
+                    .expect("decodes")
+                    .person
+                    .len()
+            }),
+        ),
+        (
+            "derived/decode_ref_vec_walk",
+            Box::new(|| {
+                let book = vec_ref::decode(black_box(&f.encoded)).expect("decodes");
+                walk!(book)
+            }),
+        ),
+        (
+            "derived/decode_walk",
+            Box::new(|| {
+                let book = derived::AddressBook::decode(black_box(&f.encoded)).expect("decodes");
+                walk!(book)
+            }),
+        ),
+        (
             "prost/encode",
             Box::new(move || {
                 pbuf.clear();
@@ -261,6 +372,13 @@ fn addressbook_ops(f: &Fixtures) -> Vec<Op<'_>> {
                     .expect("decodes")
                     .person
                     .len()
+            }),
+        ),
+        (
+            "prost/decode_walk",
+            Box::new(|| {
+                let book = pb::AddressBook::decode(black_box(&f.pencoded[..])).expect("decodes");
+                walk!(book, r#type)
             }),
         ),
     ]

@@ -1,11 +1,12 @@
 //! The sproto README's address book as Rust types: `#[derive(Sproto)]` gives each type
 //! a static codec and the schema they form, byte-identical to what the reference
 //! parser makes from the README's `.sproto` text. The `…Ref<'a>` twins decode without
-//! copying: their strings point into the input.
+//! copying or allocating: their strings point into the input, and their arrays are
+//! [`ArrayRef`]s, checked when decoded and read in place.
 //!
 //! Run: `cargo run -p sproto-rt --example addressbook`
 
-use sproto_rt::{DecodeError, Message, MessageRef, Sproto};
+use sproto_rt::{ArrayRef, DecodeError, Message, MessageRef, Sproto};
 
 /// `.Person.PhoneNumber`
 #[derive(Sproto, Debug, Default, Clone, PartialEq)]
@@ -59,9 +60,10 @@ pub struct PersonRef<'a> {
     pub id: i64,
     #[sproto(tag = 2)]
     pub email: Option<&'a str>,
-    /// One `Vec` for the array; each phone borrows its number.
+    /// Read in place: every phone was checked when the person was decoded, and
+    /// iterating decodes them again (each borrows its number).
     #[sproto(tag = 3)]
-    pub phone: Vec<PhoneNumberRef<'a>>,
+    pub phone: ArrayRef<'a, PhoneNumberRef<'a>>,
 }
 
 /// `.AddressBook`, borrowing from the bytes it is decoded from.
@@ -69,10 +71,11 @@ pub struct PersonRef<'a> {
 #[sproto(name = "AddressBook")]
 pub struct AddressBookRef<'a> {
     #[sproto(tag = 0)]
-    pub person: Vec<PersonRef<'a>>,
+    pub person: ArrayRef<'a, PersonRef<'a>>,
 }
 
-/// Decodes an address book without copying a string: the result borrows `bytes`.
+/// Decodes an address book without copying a string or allocating: the result
+/// borrows `bytes`.
 pub fn decode_ref(bytes: &[u8]) -> Result<AddressBookRef<'_>, DecodeError> {
     AddressBookRef::decode(bytes)
 }
@@ -150,13 +153,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let borrowed = decode_ref(&encoded)?;
     assert_eq!(AddressBook::from(&borrowed), book);
     assert_eq!(borrowed.encode(), encoded);
-    let alice = &borrowed.person[0];
-    println!(
-        "borrowed: {} (id {}) at byte {} of the input, first phone {}",
-        alice.name,
-        alice.id,
-        alice.name.as_ptr() as usize - encoded.as_ptr() as usize,
-        alice.phone[0].number
-    );
+    if let Some(alice) = borrowed.person.iter().next() {
+        println!(
+            "borrowed: {} (id {}) at byte {} of the input, {} phones, first {:?}",
+            alice.name,
+            alice.id,
+            alice.name.as_ptr() as usize - encoded.as_ptr() as usize,
+            alice.phone.len(),
+            alice.phone.iter().next().map(|n| n.number)
+        );
+    }
     Ok(())
 }

@@ -47,6 +47,7 @@ mod value;
 pub mod wire;
 
 pub use codec::{EncodeError, EncodeErrorKind};
+pub use derive::{ArrayRef, ArrayRefIter};
 pub use error::{BundleProblem, DecodeError, DecodeErrorKind, FieldProblem};
 pub use field_name::FieldName;
 pub use message::{Message, MessageRef};

@@ -143,11 +143,12 @@ pub trait Message: Sized {
 }
 
 /// Fails when a struct at nesting level `depth` holds a known field and the level is
-/// at the reference's limit (64). Used by generated code.
+/// at the reference's limit (64). Used by generated code. (The level's top bit is
+/// [`RECHECKED`](crate::derive::RECHECKED), not part of the level.)
 #[doc(hidden)]
 #[inline]
 pub fn check_depth(depth: usize, offset: usize) -> Result<(), DecodeError> {
-    if depth >= DEFAULT_MAX_DEPTH {
+    if depth & !crate::derive::RECHECKED >= DEFAULT_MAX_DEPTH {
         Err(DecodeError::new(
             offset,
             DecodeErrorKind::TooDeep {
@@ -162,8 +163,10 @@ pub fn check_depth(depth: usize, offset: usize) -> Result<(), DecodeError> {
 /// A sproto struct type that borrows from the bytes it is decoded from: a struct with a
 /// lifetime that derives `Sproto`. Decoding copies nothing: `&'a str`, `&'a [u8]` and
 /// `Cow<'a, str>` / `Cow<'a, [u8]>` fields point into the input, nested borrowed structs
-/// are decoded in place, and arrays are `Vec`s of borrowed items (one allocation per
-/// array, none per element).
+/// are decoded in place, and arrays are either `Vec`s of borrowed items (one allocation
+/// per array, none per element) or [`ArrayRef`](crate::ArrayRef)s, which allocate
+/// nothing: every element is checked when decoding (a decoded value is whole either
+/// way), and decoded again, in place, when iterated.
 ///
 /// | Rust field | sproto |
 /// | --- | --- |
@@ -171,6 +174,7 @@ pub fn check_depth(depth: usize, offset: usize) -> Result<(), DecodeError> {
 /// | `&'a [u8]`, `Cow<'a, [u8]>` | `binary` |
 /// | a struct with a lifetime deriving `Sproto` | that struct type |
 /// | `Vec<T>` of any of those | `*T` |
+/// | `ArrayRef<'a, T>` of any of those (or of `String`, `Vec<u8>`, owned structs) | `*T`, read in place |
 ///
 /// Everything [`Message`] maps works in a borrowed struct too (integers, owned strings,
 /// owned structs, maps...), with the same rules. Owned types implement [`Message`]

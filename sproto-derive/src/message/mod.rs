@@ -230,6 +230,21 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
                 }
             }
 
+            impl #codec_generics #krate::derive::BlockElement<#de> for #this #where_clause {
+                #[inline]
+                fn decode_element(
+                    bytes: &#de [u8],
+                    at: usize,
+                    depth: usize,
+                ) -> ::core::result::Result<Self, #krate::DecodeError> {
+                    #krate::derive::decode_struct_element(bytes, at, depth)
+                }
+                #[inline]
+                fn encode_element(&self, w: &mut #krate::derive::Writer) {
+                    #krate::derive::encode_struct_element(self, w)
+                }
+            }
+
             impl #impl_generics #this #where_clause {
                 #(#accessors)*
                 #pair_key_tag

@@ -2,6 +2,7 @@
 //! code calls (one implementation of the wire rules, shared with the dynamic codec
 //! through [`crate::wire`]). Not meant to be used directly.
 
+mod array_ref;
 mod decimal;
 mod element;
 mod field;
@@ -9,6 +10,9 @@ mod map;
 
 use std::borrow::Cow;
 
+pub use array_ref::{
+    decode_struct_element, encode_struct_element, ArrayRef, ArrayRefIter, BlockElement,
+};
 pub use decimal::DecimalField;
 pub use element::{decode_struct_array, encode_struct_array, Element};
 pub use field::{decode_struct_field, encode_struct_field, Field, FieldDefault};
@@ -23,6 +27,12 @@ pub use crate::wire::{SlotValue, StructReader, StructView, StructWriter, Writer}
 pub use crate::{DecodeError, FieldProblem, FieldType};
 
 use crate::error::DecodeError as Error;
+
+/// A flag in the nesting level passed to decoders: the bytes being decoded were
+/// decoded (and so checked) whole before, by the decode that produced an
+/// [`ArrayRef`]; an `ArrayRef` inside them only counts its elements instead of
+/// checking each again. Set by [`ArrayRefIter`] only; [`check_depth`] ignores it.
+pub const RECHECKED: usize = 1 << (usize::BITS - 1);
 
 /// A derived struct type as a field, an array element or a map value of another:
 /// implemented by `#[derive(Sproto)]` for every `'de` on owned types (delegating to
