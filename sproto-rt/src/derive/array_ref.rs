@@ -4,7 +4,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::field::{decode_nested, encode_struct_block, utf8};
+use std::borrow::Cow;
+
+use super::field::{
+    as_slice, cow_bytes, cow_str, decode_nested, encode_struct_block, to_bytes, to_string, to_vec,
+    utf8,
+};
 use super::{as_bytes, Element, Field, StructCodec, RECHECKED};
 use crate::error::{DecodeError, FieldProblem};
 use crate::schema::{FieldForm, SchemaBuilder, Shape};
@@ -35,8 +40,7 @@ macro_rules! bytes_block_element {
                 at: usize,
                 _depth: usize,
             ) -> Result<Self, DecodeError> {
-                let from: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
-                from(bytes, at)
+                $from(bytes, at)
             }
             #[inline(always)]
             fn encode_element(&self, w: &mut Writer) {
@@ -46,13 +50,13 @@ macro_rules! bytes_block_element {
     };
 }
 
-bytes_block_element!('de, String, |b, at| utf8(b, at).map(str::to_owned));
-bytes_block_element!('de, Vec<u8>, |b, _| Ok(b.to_vec()));
-bytes_block_element!('de, bytes::Bytes, |b, _| Ok(bytes::Bytes::copy_from_slice(b)));
+bytes_block_element!('de, String, to_string);
+bytes_block_element!('de, Vec<u8>, to_vec);
+bytes_block_element!('de, bytes::Bytes, to_bytes);
 bytes_block_element!('a, &'a str, utf8);
-bytes_block_element!('a, &'a [u8], |b, _| Ok(b));
-bytes_block_element!('a, std::borrow::Cow<'a, str>, |b, at| utf8(b, at).map(std::borrow::Cow::Borrowed));
-bytes_block_element!('a, std::borrow::Cow<'a, [u8]>, |b, _| Ok(std::borrow::Cow::Borrowed(b)));
+bytes_block_element!('a, &'a [u8], as_slice);
+bytes_block_element!('a, Cow<'a, str>, cow_str);
+bytes_block_element!('a, Cow<'a, [u8]>, cow_bytes);
 
 /// Reads a struct element: one nesting level deeper. Used by generated
 /// `BlockElement` impls.

@@ -3,7 +3,10 @@
 
 use std::borrow::Cow;
 
-use super::field::{decode_nested, encode_struct_block, utf8};
+use super::field::{
+    as_slice, cow_bytes, cow_str, decode_nested, encode_struct_block, to_bytes, to_string, to_vec,
+    utf8,
+};
 use super::{as_bytes, StructCodec};
 use crate::error::{DecodeError, FieldProblem};
 use crate::schema::{SchemaBuilder, TypeRef};
@@ -90,12 +93,11 @@ macro_rules! bytes_element {
                 base: usize,
                 _depth: usize,
             ) -> Result<Vec<Self>, DecodeError> {
-                let convert: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
                 let elements = ArrayElements::new(data, base);
                 let mut out = Vec::with_capacity(elements.element_count());
                 for e in elements {
                     let (bytes, at) = e?;
-                    out.push(convert(bytes, at)?);
+                    out.push($from(bytes, at)?);
                 }
                 Ok(out)
             }
@@ -106,15 +108,13 @@ macro_rules! bytes_element {
     };
 }
 
-bytes_element!('de, String, FieldType::String, |b, at| utf8(b, at).map(str::to_owned));
-bytes_element!('de, Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
-bytes_element!('de, bytes::Bytes, FieldType::Binary, |b, _| Ok(
-    bytes::Bytes::copy_from_slice(b)
-));
+bytes_element!('de, String, FieldType::String, to_string);
+bytes_element!('de, Vec<u8>, FieldType::Binary, to_vec);
+bytes_element!('de, bytes::Bytes, FieldType::Binary, to_bytes);
 bytes_element!('a, &'a str, FieldType::String, utf8);
-bytes_element!('a, &'a [u8], FieldType::Binary, |b, _| Ok(b));
-bytes_element!('a, Cow<'a, str>, FieldType::String, |b, at| utf8(b, at).map(Cow::Borrowed));
-bytes_element!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b)));
+bytes_element!('a, &'a [u8], FieldType::Binary, as_slice);
+bytes_element!('a, Cow<'a, str>, FieldType::String, cow_str);
+bytes_element!('a, Cow<'a, [u8]>, FieldType::Binary, cow_bytes);
 
 /// Appends the elements of a struct array. Used by generated `Element` impls.
 #[inline]

@@ -131,8 +131,7 @@ macro_rules! bytes_field {
                 _depth: usize,
             ) -> Result<Self, DecodeError> {
                 let (bytes, at) = data_from_slot(slot).map_err(|p| problem(offset, p))?;
-                let from: fn(&$a [u8], usize) -> Result<$t, DecodeError> = $from;
-                from(bytes, at)
+                $from(bytes, at)
             }
             fn form(_: &mut SchemaBuilder) -> FieldForm {
                 builtin($ty)
@@ -147,15 +146,46 @@ pub(crate) fn utf8(b: &[u8], at: usize) -> Result<&str, DecodeError> {
     str_from_bytes(b).ok_or_else(|| problem(at, FieldProblem::NotUtf8))
 }
 
-bytes_field!('de, String, FieldType::String, |b, at| utf8(b, at).map(str::to_owned));
-bytes_field!('de, Vec<u8>, FieldType::Binary, |b, _| Ok(b.to_vec()));
-bytes_field!('de, bytes::Bytes, FieldType::Binary, |b, _| Ok(
-    bytes::Bytes::copy_from_slice(b)
-));
+// The conversions of a `string` / `binary` block (at absolute offset `at`) to each
+// Rust type, called directly (not through a `fn` pointer, which LLVM left as a call).
+
+#[inline(always)]
+pub(crate) fn to_string(b: &[u8], at: usize) -> Result<String, DecodeError> {
+    utf8(b, at).map(str::to_owned)
+}
+
+#[inline(always)]
+pub(crate) fn to_vec(b: &[u8], _at: usize) -> Result<Vec<u8>, DecodeError> {
+    Ok(b.to_vec())
+}
+
+#[inline(always)]
+pub(crate) fn to_bytes(b: &[u8], _at: usize) -> Result<bytes::Bytes, DecodeError> {
+    Ok(bytes::Bytes::copy_from_slice(b))
+}
+
+#[inline(always)]
+pub(crate) fn as_slice(b: &[u8], _at: usize) -> Result<&[u8], DecodeError> {
+    Ok(b)
+}
+
+#[inline(always)]
+pub(crate) fn cow_str(b: &[u8], at: usize) -> Result<Cow<'_, str>, DecodeError> {
+    utf8(b, at).map(Cow::Borrowed)
+}
+
+#[inline(always)]
+pub(crate) fn cow_bytes(b: &[u8], _at: usize) -> Result<Cow<'_, [u8]>, DecodeError> {
+    Ok(Cow::Borrowed(b))
+}
+
+bytes_field!('de, String, FieldType::String, to_string);
+bytes_field!('de, Vec<u8>, FieldType::Binary, to_vec);
+bytes_field!('de, bytes::Bytes, FieldType::Binary, to_bytes);
 bytes_field!('a, &'a str, FieldType::String, utf8);
-bytes_field!('a, &'a [u8], FieldType::Binary, |b, _| Ok(b));
-bytes_field!('a, Cow<'a, str>, FieldType::String, |b, at| utf8(b, at).map(Cow::Borrowed));
-bytes_field!('a, Cow<'a, [u8]>, FieldType::Binary, |b, _| Ok(Cow::Borrowed(b)));
+bytes_field!('a, &'a [u8], FieldType::Binary, as_slice);
+bytes_field!('a, Cow<'a, str>, FieldType::String, cow_str);
+bytes_field!('a, Cow<'a, [u8]>, FieldType::Binary, cow_bytes);
 
 impl<'de, T: Field<'de>> Field<'de> for Option<T> {
     #[inline(always)]
