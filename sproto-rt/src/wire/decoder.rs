@@ -246,13 +246,75 @@ impl<'a> StructReader<'a> {
     /// ```
     #[inline(always)]
     pub fn seek(&mut self, want: u32) -> Result<Option<FieldSlot<'a>>, DecodeError> {
+        // Straight-line for what encoders write: at most one skip slot, then the field
+        // sought or a later one. Unknown fields before it (and runs of skips, which no
+        // encoder writes) take the loop, out of line.
+        let Some((&slot, mut rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
+            return Ok(None);
+        };
+        let mut slot = u16::from_le_bytes(slot);
+        let mut index = self.index;
+        let mut tag = self.tag;
+        if slot & 1 == 1 {
+            // A skip of k tags is the odd value 2k - 1.
+            index += 1;
+            tag += u32::from(slot / 2) + 1;
+            self.slots = rest;
+            self.index = index;
+            self.tag = tag;
+            let Some((&next, after)) = rest.split_first_chunk::<SIZEOF_FIELD>() else {
+                return Ok(None);
+            };
+            slot = u16::from_le_bytes(next);
+            rest = after;
+        }
+        if tag > want {
+            return Ok(None);
+        }
+        if tag != want || slot & 1 == 1 {
+            return self.seek_slow(want);
+        }
+        self.slots = rest;
+        self.index = index + 1;
+        self.tag = tag + 1;
+        let value = if slot == 0 {
+            self.data_block()?
+        } else {
+            SlotValue::Inline(slot / 2 - 1)
+        };
+        Ok(Some(FieldSlot { index, tag, value }))
+    }
+
+    /// The next data block (its slot was just read).
+    #[inline(always)]
+    fn data_block(&mut self) -> Result<SlotValue<'a>, DecodeError> {
+        let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
+            return Err(truncated(
+                self.data_at,
+                "data block length",
+                SIZEOF_LENGTH,
+                self.data.len(),
+            ));
+        };
+        let len = u32::from_le_bytes(len) as usize;
+        let Some((bytes, rest)) = rest.split_at_checked(len) else {
+            return Err(past_end(self.data_at, len, rest.len()));
+        };
+        let offset = self.data_at + SIZEOF_LENGTH;
+        self.data = rest;
+        self.data_at = offset + len;
+        Ok(SlotValue::Data { bytes, offset })
+    }
+
+    /// [`seek`](Self::seek) past unknown fields and skip runs.
+    #[inline(never)]
+    fn seek_slow(&mut self, want: u32) -> Result<Option<FieldSlot<'a>>, DecodeError> {
         loop {
             let Some((&slot, rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
                 return Ok(None);
             };
             let slot = u16::from_le_bytes(slot);
             if slot & 1 == 1 {
-                // A skip of k tags is the odd value 2k - 1.
                 self.slots = rest;
                 self.index += 1;
                 self.tag += u32::from(slot / 2) + 1;
@@ -262,29 +324,14 @@ impl<'a> StructReader<'a> {
             if tag > want {
                 return Ok(None);
             }
-            // The field at `tag`: `want` itself, or an unknown field before it, read and
-            // checked (as `next_field` does).
+            // The field at `tag`: `want` itself, or an unknown field before it, read
+            // and checked (as `next_field` does).
             self.slots = rest;
             let index = self.index;
             self.index += 1;
             self.tag = tag + 1;
             let value = if slot == 0 {
-                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
-                    return Err(truncated(
-                        self.data_at,
-                        "data block length",
-                        SIZEOF_LENGTH,
-                        self.data.len(),
-                    ));
-                };
-                let len = u32::from_le_bytes(len) as usize;
-                let Some((bytes, rest)) = rest.split_at_checked(len) else {
-                    return Err(past_end(self.data_at, len, rest.len()));
-                };
-                let offset = self.data_at + SIZEOF_LENGTH;
-                self.data = rest;
-                self.data_at = offset + len;
-                SlotValue::Data { bytes, offset }
+                self.data_block()?
             } else {
                 SlotValue::Inline(slot / 2 - 1)
             };
@@ -292,6 +339,22 @@ impl<'a> StructReader<'a> {
                 return Ok(Some(FieldSlot { index, tag, value }));
             }
         }
+    }
+
+    /// Reads (and checks) the fields left, and gives the struct's size: what a
+    /// decoder calls after its last [`seek`](Self::seek).
+    #[inline(always)]
+    pub fn finish(&mut self) -> Result<usize, DecodeError> {
+        if !self.slots.is_empty() {
+            self.finish_slow()?;
+        }
+        Ok(self.consumed())
+    }
+
+    #[inline(never)]
+    fn finish_slow(&mut self) -> Result<(), DecodeError> {
+        while self.next_field()?.is_some() {}
+        Ok(())
     }
 
     /// Bytes of the struct read so far: its size once [`next_field`](Self::next_field)
@@ -490,5 +553,150 @@ impl<'a> Iterator for ArrayElements<'a> {
         }
         self.at = from + len;
         Some(Ok((&self.bytes[from..from + len], self.base + from)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the derived decoders did before `seek`: merge `next_field` with the
+    /// wanted tags through a one-field lookahead.
+    fn by_next_field<'a>(
+        bytes: &'a [u8],
+        wants: &[u32],
+    ) -> Vec<Result<Option<FieldSlot<'a>>, String>> {
+        let mut out = Vec::new();
+        let mut r = match StructReader::new(bytes, 3) {
+            Ok(r) => r,
+            Err(e) => return vec![Err(e.to_string())],
+        };
+        let mut next = match r.next_field() {
+            Ok(n) => n,
+            Err(e) => return vec![Err(e.to_string())],
+        };
+        for &want in wants {
+            loop {
+                match next {
+                    Some(f) if f.tag < want => match r.next_field() {
+                        Ok(n) => next = n,
+                        Err(e) => {
+                            out.push(Err(e.to_string()));
+                            return out;
+                        }
+                    },
+                    _ => break,
+                }
+            }
+            match next {
+                Some(f) if f.tag == want => {
+                    out.push(Ok(Some(f)));
+                    match r.next_field() {
+                        Ok(n) => next = n,
+                        Err(e) => {
+                            out.push(Err(e.to_string()));
+                            return out;
+                        }
+                    }
+                }
+                _ => out.push(Ok(None)),
+            }
+        }
+        while next.is_some() {
+            match r.next_field() {
+                Ok(n) => next = n,
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    return out;
+                }
+            }
+        }
+        out.push(Ok(Some(FieldSlot {
+            index: r.consumed(),
+            tag: u32::MAX,
+            value: SlotValue::Inline(0),
+        })));
+        out
+    }
+
+    fn by_seek<'a>(bytes: &'a [u8], wants: &[u32]) -> Vec<Result<Option<FieldSlot<'a>>, String>> {
+        let mut out = Vec::new();
+        let mut r = match StructReader::new(bytes, 3) {
+            Ok(r) => r,
+            Err(e) => return vec![Err(e.to_string())],
+        };
+        for &want in wants {
+            match r.seek(want) {
+                Ok(f) => out.push(Ok(f)),
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    return out;
+                }
+            }
+        }
+        match r.finish() {
+            Ok(used) => out.push(Ok(Some(FieldSlot {
+                index: used,
+                tag: u32::MAX,
+                value: SlotValue::Inline(0),
+            }))),
+            Err(e) => out.push(Err(e.to_string())),
+        }
+        out
+    }
+
+    /// The fields found, or the error: the lookahead read the first field before the
+    /// first tag was wanted, so an error can come a step earlier there, but only
+    /// after absent fields, whose decoding cannot fail.
+    fn outcome(
+        steps: Vec<Result<Option<FieldSlot<'_>>, String>>,
+    ) -> Result<Vec<Option<FieldSlot<'_>>>, String> {
+        steps.into_iter().collect()
+    }
+
+    /// A header of slots (values, data blocks, skips of any length, runs of skips)
+    /// and blocks, possibly cut short.
+    fn structs() -> impl Strategy<Value = Vec<u8>> {
+        let slot = prop_oneof![
+            (0u16..5).prop_map(|v| (v + 1) * 2),
+            Just(0u16),
+            (0u16..4).prop_map(|k| k * 2 + 1),
+            any::<u16>(),
+        ];
+        (
+            prop::collection::vec(slot, 0..8),
+            prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 0..8),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(|(slots, blocks, cut, do_cut)| {
+                let mut b = (slots.len() as u16).to_le_bytes().to_vec();
+                for s in &slots {
+                    b.extend_from_slice(&s.to_le_bytes());
+                }
+                for blk in blocks {
+                    b.extend_from_slice(&(blk.len() as u32).to_le_bytes());
+                    b.extend_from_slice(&blk);
+                }
+                if do_cut {
+                    let n = cut.index(b.len() + 1);
+                    b.truncate(n);
+                }
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// `seek` and `finish` find the same fields, the same size and the same
+        /// errors as merging `next_field` with the wanted tags.
+        #[test]
+        fn seek_is_a_merge_over_next_field(bytes in structs(),
+                                           wants in prop::collection::btree_set(0u32..12, 0..6)) {
+            let wants: Vec<u32> = wants.into_iter().collect();
+            prop_assert_eq!(outcome(by_seek(&bytes, &wants)), outcome(by_next_field(&bytes, &wants)));
+        }
     }
 }
