@@ -252,6 +252,7 @@ fn grow_header(buf: &mut Vec<u8>, start: usize, cap: usize) {
 
 /// Appends the content of an integer array block: a size byte (4, or 8 when any element
 /// needs 64 bits) and the elements. An empty array has no content at all.
+#[inline(always)]
 pub fn encode_int_array(buf: &mut Vec<u8>, values: impl Iterator<Item = i64> + Clone) {
     let mut any = false;
     let mut wide = false;
