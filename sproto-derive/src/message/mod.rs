@@ -73,6 +73,17 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
     } else {
         quote!(b)
     };
+    let loop_fields = if decl.is_empty() {
+        quote! {
+            while reader.next_field()?.is_some() {}
+        }
+    } else {
+        quote! {
+            #(#decl)*
+            // Unknown tags after the last field (checked, skipped).
+            while reader.next_field()?.is_some() {}
+        }
+    };
     let (impl_generics, ty_generics, where_clause) = c.generics.split_for_impl();
     let this = quote!(#ident #ty_generics);
     // Owned types decode from input of any lifetime; borrowed ones from their own.
@@ -96,10 +107,8 @@ pub fn expand(c: &Container<'_>) -> TokenStream {
                 depth: usize,
             ) -> ::core::result::Result<(Self, usize), #krate::DecodeError> {
                 let mut reader = reader;
-                #(#decl)*
-                // Unknown tags after the last field (checked, skipped).
-                let used = reader.finish()?;
-                ::core::result::Result::Ok((#construct, used))
+                #loop_fields
+                ::core::result::Result::Ok((#construct, reader.consumed()))
             }
         }
     };

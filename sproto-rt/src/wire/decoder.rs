@@ -246,75 +246,13 @@ impl<'a> StructReader<'a> {
     /// ```
     #[inline(always)]
     pub fn seek(&mut self, want: u32) -> Result<Option<FieldSlot<'a>>, DecodeError> {
-        // Straight-line for what encoders write: at most one skip slot, then the field
-        // sought or a later one. Unknown fields before it (and runs of skips, which no
-        // encoder writes) take the loop, out of line.
-        let Some((&slot, mut rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
-            return Ok(None);
-        };
-        let mut slot = u16::from_le_bytes(slot);
-        let mut index = self.index;
-        let mut tag = self.tag;
-        if slot & 1 == 1 {
-            // A skip of k tags is the odd value 2k - 1.
-            index += 1;
-            tag += u32::from(slot / 2) + 1;
-            self.slots = rest;
-            self.index = index;
-            self.tag = tag;
-            let Some((&next, after)) = rest.split_first_chunk::<SIZEOF_FIELD>() else {
-                return Ok(None);
-            };
-            slot = u16::from_le_bytes(next);
-            rest = after;
-        }
-        if tag > want {
-            return Ok(None);
-        }
-        if tag != want || slot & 1 == 1 {
-            return self.seek_slow(want);
-        }
-        self.slots = rest;
-        self.index = index + 1;
-        self.tag = tag + 1;
-        let value = if slot == 0 {
-            self.data_block()?
-        } else {
-            SlotValue::Inline(slot / 2 - 1)
-        };
-        Ok(Some(FieldSlot { index, tag, value }))
-    }
-
-    /// The next data block (its slot was just read).
-    #[inline(always)]
-    fn data_block(&mut self) -> Result<SlotValue<'a>, DecodeError> {
-        let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
-            return Err(truncated(
-                self.data_at,
-                "data block length",
-                SIZEOF_LENGTH,
-                self.data.len(),
-            ));
-        };
-        let len = u32::from_le_bytes(len) as usize;
-        let Some((bytes, rest)) = rest.split_at_checked(len) else {
-            return Err(past_end(self.data_at, len, rest.len()));
-        };
-        let offset = self.data_at + SIZEOF_LENGTH;
-        self.data = rest;
-        self.data_at = offset + len;
-        Ok(SlotValue::Data { bytes, offset })
-    }
-
-    /// [`seek`](Self::seek) past unknown fields and skip runs.
-    #[inline(never)]
-    fn seek_slow(&mut self, want: u32) -> Result<Option<FieldSlot<'a>>, DecodeError> {
         loop {
             let Some((&slot, rest)) = self.slots.split_first_chunk::<SIZEOF_FIELD>() else {
                 return Ok(None);
             };
             let slot = u16::from_le_bytes(slot);
             if slot & 1 == 1 {
+                // A skip of k tags is the odd value 2k - 1.
                 self.slots = rest;
                 self.index += 1;
                 self.tag += u32::from(slot / 2) + 1;
@@ -324,14 +262,29 @@ impl<'a> StructReader<'a> {
             if tag > want {
                 return Ok(None);
             }
-            // The field at `tag`: `want` itself, or an unknown field before it, read
-            // and checked (as `next_field` does).
+            // The field at `tag`: `want` itself, or an unknown field before it, read and
+            // checked (as `next_field` does).
             self.slots = rest;
             let index = self.index;
             self.index += 1;
             self.tag = tag + 1;
             let value = if slot == 0 {
-                self.data_block()?
+                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
+                    return Err(truncated(
+                        self.data_at,
+                        "data block length",
+                        SIZEOF_LENGTH,
+                        self.data.len(),
+                    ));
+                };
+                let len = u32::from_le_bytes(len) as usize;
+                let Some((bytes, rest)) = rest.split_at_checked(len) else {
+                    return Err(past_end(self.data_at, len, rest.len()));
+                };
+                let offset = self.data_at + SIZEOF_LENGTH;
+                self.data = rest;
+                self.data_at = offset + len;
+                SlotValue::Data { bytes, offset }
             } else {
                 SlotValue::Inline(slot / 2 - 1)
             };
@@ -339,22 +292,6 @@ impl<'a> StructReader<'a> {
                 return Ok(Some(FieldSlot { index, tag, value }));
             }
         }
-    }
-
-    /// Reads (and checks) the fields left, and gives the struct's size: what a
-    /// decoder calls after its last [`seek`](Self::seek).
-    #[inline(always)]
-    pub fn finish(&mut self) -> Result<usize, DecodeError> {
-        if !self.slots.is_empty() {
-            self.finish_slow()?;
-        }
-        Ok(self.consumed())
-    }
-
-    #[inline(never)]
-    fn finish_slow(&mut self) -> Result<(), DecodeError> {
-        while self.next_field()?.is_some() {}
-        Ok(())
     }
 
     /// Bytes of the struct read so far: its size once [`next_field`](Self::next_field)
@@ -635,14 +572,21 @@ mod tests {
                 }
             }
         }
-        match r.finish() {
-            Ok(used) => out.push(Ok(Some(FieldSlot {
-                index: used,
-                tag: u32::MAX,
-                value: SlotValue::Inline(0),
-            }))),
-            Err(e) => out.push(Err(e.to_string())),
+        loop {
+            match r.next_field() {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    return out;
+                }
+            }
         }
+        out.push(Ok(Some(FieldSlot {
+            index: r.consumed(),
+            tag: u32::MAX,
+            value: SlotValue::Inline(0),
+        })));
         out
     }
 
@@ -690,7 +634,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
 
-        /// `seek` and `finish` find the same fields, the same size and the same
+        /// `seek` (then `next_field` to the end) finds the same fields, the same size and the same
         /// errors as merging `next_field` with the wanted tags.
         #[test]
         fn seek_is_a_merge_over_next_field(bytes in structs(),
