@@ -4,10 +4,7 @@
 use super::error::{EncodeError, EncodeErrorKind};
 use crate::schema::{Field, FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
-use crate::wire::{
-    decimal_to_wire, encode_bool_array, encode_double_array, encode_int_array, BytesArrayWriter,
-    StructEncoder,
-};
+use crate::wire::{decimal_to_wire, StructWriter, Writer};
 
 pub(crate) struct Encoder<'s> {
     pub sp: &'s Sproto,
@@ -78,7 +75,7 @@ fn check_len(len: usize) -> Result<()> {
 impl Encoder<'_> {
     pub fn encode_struct(
         &self,
-        buf: &mut Vec<u8>,
+        w: &mut Writer,
         ty: TypeId,
         value: &Struct,
         depth: usize,
@@ -95,7 +92,7 @@ impl Encoder<'_> {
                 limit: self.max_depth,
             }));
         }
-        let mut st = StructEncoder::begin(buf, slots);
+        let mut st = StructWriter::begin(w, slots);
         let mut hint = 0;
         for f in &t.fields {
             let Some(v) = value.get_from(&f.name, &mut hint) else {
@@ -121,10 +118,10 @@ impl Encoder<'_> {
                     Ok(())
                 }
                 (Shape::One, FieldType::Struct(id), Value::Struct(s)) => {
-                    st.data_with(f.tag, |buf| self.encode_struct(buf, id, s, depth + 1))
+                    st.data_with(f.tag, |w| self.encode_struct(w, id, s, depth + 1))
                 }
                 (Shape::Array, FieldType::Struct(id), Value::Array(items)) => {
-                    st.data_with(f.tag, |buf| self.encode_struct_array(buf, id, items, depth))
+                    st.data_with(f.tag, |w| self.encode_struct_array(w, id, items, depth))
                 }
                 _ => self.encode_field(&mut st, f, v, depth),
             };
@@ -137,13 +134,13 @@ impl Encoder<'_> {
     #[inline(never)]
     fn encode_field(
         &self,
-        st: &mut StructEncoder<'_>,
+        st: &mut StructWriter<'_>,
         f: &Field,
         v: &Value,
         depth: usize,
     ) -> Result<()> {
         if f.shape.is_array() {
-            return st.data_with(f.tag, |buf| self.encode_array(buf, f, v, depth));
+            return st.data_with(f.tag, |w| self.encode_array(w, f, v, depth));
         }
         match f.ty {
             FieldType::Integer => st.int(f.tag, to_int(v)?),
@@ -157,20 +154,20 @@ impl Encoder<'_> {
             }
             FieldType::Struct(id) => {
                 let s = to_struct(v)?;
-                st.data_with(f.tag, |buf| self.encode_struct(buf, id, s, depth + 1))?
+                st.data_with(f.tag, |w| self.encode_struct(w, id, s, depth + 1))?
             }
         }
         Ok(())
     }
 
-    fn encode_array(&self, buf: &mut Vec<u8>, f: &Field, v: &Value, depth: usize) -> Result<()> {
-        let start = buf.len();
+    fn encode_array(&self, w: &mut Writer, f: &Field, v: &Value, depth: usize) -> Result<()> {
+        let start = w.pos();
         // The map shapes are on struct types only (`Sproto`'s invariant).
         if let (FieldType::Struct(id), Some(key)) = (f.ty, f.shape.map_key()) {
             match v {
-                Value::Map(entries) => self.encode_map(buf, f, id, key, entries, depth)?,
+                Value::Map(entries) => self.encode_map(w, f, id, key, entries, depth)?,
                 Value::Array(items) if !is_pair_map(f) => {
-                    self.encode_structs(buf, id, items, depth)?
+                    self.encode_structs(w, id, items, depth)?
                 }
                 Value::Array(items) => {
                     // A Lua array given for a `*T()` map: keys are the indexes 1..n.
@@ -179,11 +176,11 @@ impl Encoder<'_> {
                         .enumerate()
                         .map(|(i, v)| (Value::Integer(i as i64 + 1), v.clone()))
                         .collect();
-                    self.encode_map(buf, f, id, key, &entries, depth)?
+                    self.encode_map(w, f, id, key, &entries, depth)?
                 }
                 other => return Err(EncodeError::mismatch("a map", other.kind())),
             }
-            return check_len(buf.len() - start);
+            return check_len(w.pos() - start);
         }
         let items = match v {
             Value::Array(items) => items,
@@ -200,58 +197,56 @@ impl Encoder<'_> {
                 for (i, v) in items.iter().enumerate() {
                     convert(v).map_err(|e| at(i, e))?;
                 }
-                encode_int_array(buf, items.iter().map(|v| convert(v).unwrap_or_default()));
+                w.int_array(items.iter().map(|v| convert(v).unwrap_or_default()));
             }
             FieldType::Boolean => {
                 for (i, v) in items.iter().enumerate() {
                     to_bool(v).map_err(|e| at(i, e))?;
                 }
-                encode_bool_array(buf, items.iter().map(|v| to_bool(v).unwrap_or_default()));
+                w.bool_array(items.iter().map(|v| to_bool(v).unwrap_or_default()));
             }
             FieldType::Double => {
                 for (i, v) in items.iter().enumerate() {
                     to_number(v).map_err(|e| at(i, e))?;
                 }
-                encode_double_array(buf, items.iter().map(|v| to_number(v).unwrap_or_default()));
+                w.double_array(items.iter().map(|v| to_number(v).unwrap_or_default()));
             }
             FieldType::String | FieldType::Binary => {
-                let mut w = BytesArrayWriter::new(buf);
                 for (i, v) in items.iter().enumerate() {
                     let b = to_bytes(v).map_err(|e| at(i, e))?;
                     check_len(b.len())?;
-                    w.bytes(b);
+                    w.put_block(b);
                 }
             }
-            FieldType::Struct(id) => self.encode_structs(buf, id, items, depth)?,
+            FieldType::Struct(id) => self.encode_structs(w, id, items, depth)?,
         }
-        check_len(buf.len() - start)
+        check_len(w.pos() - start)
     }
 
     /// A `*T` field of structs: the elements, then the block-size check.
     #[inline(never)]
     fn encode_struct_array(
         &self,
-        buf: &mut Vec<u8>,
+        w: &mut Writer,
         id: TypeId,
         items: &[Value],
         depth: usize,
     ) -> Result<()> {
-        let start = buf.len();
-        self.encode_structs(buf, id, items, depth)?;
-        check_len(buf.len() - start)
+        let start = w.pos();
+        self.encode_structs(w, id, items, depth)?;
+        check_len(w.pos() - start)
     }
 
     fn encode_structs(
         &self,
-        buf: &mut Vec<u8>,
+        w: &mut Writer,
         id: TypeId,
         items: &[Value],
         depth: usize,
     ) -> Result<()> {
-        let mut w = BytesArrayWriter::new(buf);
         for (i, v) in items.iter().enumerate() {
             let s = to_struct(v).map_err(|e| e.within(format!("[{}]", i + 1)))?;
-            w.with(|buf| self.encode_struct(buf, id, s, depth + 1))
+            w.block(|w| self.encode_struct(w, id, s, depth + 1))
                 .map_err(|e| e.within(format!("[{}]", i + 1)))?;
         }
         Ok(())
@@ -262,18 +257,17 @@ impl Encoder<'_> {
     /// `T { key field = key, other field = value }`.
     fn encode_map(
         &self,
-        buf: &mut Vec<u8>,
+        w: &mut Writer,
         f: &Field,
         id: TypeId,
         key: u16,
         entries: &[(Value, Value)],
         depth: usize,
     ) -> Result<()> {
-        let mut w = BytesArrayWriter::new(buf);
         if !is_pair_map(f) {
             for (i, (_, v)) in entries.iter().enumerate() {
                 let s = to_struct(v).map_err(|e| e.within(format!("[{}]", i + 1)))?;
-                w.with(|buf| self.encode_struct(buf, id, s, depth + 1))
+                w.block(|w| self.encode_struct(w, id, s, depth + 1))
                     .map_err(|e| e.within(format!("[{}]", i + 1)))?;
             }
             return Ok(());
@@ -292,8 +286,8 @@ impl Encoder<'_> {
             }));
         }
         for (i, (k, v)) in entries.iter().enumerate() {
-            w.with(|buf| {
-                let mut st = StructEncoder::begin(buf, entry_type.max_slots());
+            w.block(|w| {
+                let mut st = StructWriter::begin(w, entry_type.max_slots());
                 for ef in &entry_type.fields {
                     let value = if ef.tag == key { k } else { v };
                     self.encode_field(&mut st, ef, value, depth + 1)

@@ -11,6 +11,7 @@ use crate::error::{DecodeError, DecodeErrorKind};
 use crate::pack::{pack_into, unpack};
 use crate::schema::{FieldType, Shape, Sproto, TypeId};
 use crate::value::{Struct, Value};
+use crate::wire::Writer;
 
 /// The nesting limit of the reference's Lua binding: the top-level struct is level 0,
 /// each nested struct (or struct array element) adds one.
@@ -69,7 +70,10 @@ impl Sproto {
             sp: self,
             max_depth: DEFAULT_MAX_DEPTH,
         };
-        match encoder.encode_struct(buf, ty, value, 0) {
+        let mut w = Writer::new(std::mem::take(buf));
+        let r = encoder.encode_struct(&mut w, ty, value, 0);
+        *buf = w.finish();
+        match r {
             Ok(()) => Ok(buf.len() - start),
             Err(e) => {
                 buf.truncate(start);
