@@ -3,9 +3,7 @@
 //! bundle), and the one slot-count rule.
 
 use sproto_rt::schema::{Field, FieldType, InvalidSchema, Protocol, Shape, Type};
-use sproto_rt::wire::{
-    max_slots, BytesArrayWriter, InlineValue, StructEncoder, StructView, MAX_INLINE,
-};
+use sproto_rt::wire::{max_slots, InlineValue, StructView, StructWriter, Writer, MAX_INLINE};
 use sproto_rt::{Message, Sproto, Struct};
 
 fn field(name: &str, tag: u16, ty: FieldType, shape: Shape) -> Field {
@@ -287,35 +285,33 @@ fn inline_values_stop_at_the_limit() {
     );
     assert_eq!(InlineValue::new(MAX_INLINE + 1), None);
     assert!(InlineValue::try_from(usize::from(u16::MAX) + 1).is_err());
-    let mut buf = Vec::new();
-    let mut st = StructEncoder::begin(&mut buf, 1);
+    let mut w = Writer::new(Vec::new());
+    let mut st = StructWriter::begin(&mut w, 1);
     st.inline(0, InlineValue::new(MAX_INLINE).expect("fits"));
     st.finish();
-    assert_eq!(buf, [1, 0, 0xfe, 0xff]);
+    assert_eq!(w.finish(), [1, 0, 0xfe, 0xff]);
     // The largest inline integer, and the first one written as data.
     assert_eq!(
-        StructEncoder::inline_value(i64::from(MAX_INLINE)),
+        StructWriter::inline_value(i64::from(MAX_INLINE)),
         Some(0xfffe)
     );
-    assert_eq!(StructEncoder::inline_value(i64::from(MAX_INLINE) + 1), None);
+    assert_eq!(StructWriter::inline_value(i64::from(MAX_INLINE) + 1), None);
 }
 
 /// A bundle of one type `A` with `fields`, each record written by `write`.
-fn bundle_of(records: &[&dyn Fn(&mut StructEncoder<'_>)]) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut group = StructEncoder::begin(&mut buf, 1);
-    group.data_with(0, |buf| {
-        let mut types = BytesArrayWriter::new(buf);
+fn bundle_of(records: &[&dyn Fn(&mut StructWriter<'_>)]) -> Vec<u8> {
+    let mut w = Writer::new(Vec::new());
+    let mut group = StructWriter::begin(&mut w, 1);
+    group.data_with(0, |w| {
         for (i, name) in ["A", "E"].iter().enumerate() {
-            types.with(|buf| {
-                let mut t = StructEncoder::begin(buf, 2);
+            w.block(|w| {
+                let mut t = StructWriter::begin(w, 2);
                 t.bytes(0, name.as_bytes());
-                t.data_with(1, |buf| {
-                    let mut fields = BytesArrayWriter::new(buf);
+                t.data_with(1, |w| {
                     if i == 0 {
                         for r in records {
-                            fields.with(|buf| {
-                                let mut f = StructEncoder::begin(buf, 7);
+                            w.block(|w| {
+                                let mut f = StructWriter::begin(w, 7);
                                 r(&mut f);
                                 f.finish();
                             });
@@ -323,8 +319,8 @@ fn bundle_of(records: &[&dyn Fn(&mut StructEncoder<'_>)]) -> Vec<u8> {
                     } else {
                         // E { k 0 : integer  v 1 : integer }
                         for (name, tag) in [("k", 0), ("v", 1)] {
-                            fields.with(|buf| {
-                                let mut f = StructEncoder::begin(buf, 4);
+                            w.block(|w| {
+                                let mut f = StructWriter::begin(w, 4);
                                 f.bytes(0, name.as_bytes());
                                 f.inline(1, InlineValue::small(0));
                                 f.skip_one();
@@ -339,7 +335,7 @@ fn bundle_of(records: &[&dyn Fn(&mut StructEncoder<'_>)]) -> Vec<u8> {
         }
     });
     group.finish();
-    buf
+    w.finish()
 }
 
 #[test]
@@ -347,7 +343,7 @@ fn bundle_flags_load_as_the_shape_the_codec_gives_them() {
     let v = |n| InlineValue::small(n);
     // name, builtin (or skip + struct type 1 = E), tag 0, then array / key / map flags.
     let record = |name: &'static str, structs: bool, array: bool, key: Option<u8>, map: bool| {
-        move |f: &mut StructEncoder<'_>| {
+        move |f: &mut StructWriter<'_>| {
             f.bytes(0, name.as_bytes());
             if structs {
                 f.skip_one();

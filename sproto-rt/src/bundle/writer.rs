@@ -1,7 +1,7 @@
 //! Schema → bundle bytes, slot for slot as `sprotoparser.lua` writes them.
 
 use crate::schema::{Field, FieldType, InvalidSchema, Protocol, Shape, Sproto, Type, TypeId};
-use crate::wire::{BytesArrayWriter, InlineValue, StructEncoder};
+use crate::wire::{InlineValue, StructWriter, Writer};
 
 impl Sproto {
     /// Writes the schema as a binary bundle, byte-identical to what the reference parser
@@ -37,24 +37,29 @@ impl Sproto {
     }
 
     fn write_bundle_inner(&self, buf: &mut Vec<u8>) -> Result<(), InvalidSchema> {
+        let mut w = Writer::new(std::mem::take(buf));
+        let r = self.write_group(&mut w);
+        *buf = w.finish();
+        r
+    }
+
+    fn write_group(&self, w: &mut Writer) -> Result<(), InvalidSchema> {
         if self.types().is_empty() && self.protocols().is_empty() {
             // The reference's bundle of an empty schema: a group with no slots.
-            buf.extend_from_slice(&[0, 0]);
+            w.put(&[0, 0]);
             return Ok(());
         }
-        let mut group = StructEncoder::begin(buf, 2);
-        group.data_with(0, |buf| {
-            let mut list = BytesArrayWriter::new(buf);
+        let mut group = StructWriter::begin(w, 2);
+        group.data_with(0, |w| {
             self.types()
                 .iter()
-                .try_for_each(|t| list.with(|buf| write_type(buf, t)))
+                .try_for_each(|t| w.block(|w| write_type(w, t)))
         })?;
         if !self.protocols().is_empty() {
-            group.data_with(1, |buf| {
-                let mut list = BytesArrayWriter::new(buf);
+            group.data_with(1, |w| {
                 self.protocols()
                     .iter()
-                    .try_for_each(|p| list.with(|buf| write_protocol(buf, p)))
+                    .try_for_each(|p| w.block(|w| write_protocol(w, p)))
             })?;
         }
         group.finish();
@@ -81,15 +86,14 @@ fn type_id(id: TypeId, owner: impl FnOnce() -> String) -> Result<InlineValue, In
 
 const ONE: InlineValue = InlineValue::small(1);
 
-fn write_type(buf: &mut Vec<u8>, t: &Type) -> Result<(), InvalidSchema> {
-    let mut rec = StructEncoder::begin(buf, 2);
+fn write_type(w: &mut Writer, t: &Type) -> Result<(), InvalidSchema> {
+    let mut rec = StructWriter::begin(w, 2);
     rec.bytes(0, t.name.as_bytes());
     if !t.fields.is_empty() {
-        rec.data_with(1, |buf| {
-            let mut list = BytesArrayWriter::new(buf);
+        rec.data_with(1, |w| {
             t.fields
                 .iter()
-                .try_for_each(|f| list.with(|buf| write_field(buf, t, f)))
+                .try_for_each(|f| w.block(|w| write_field(w, t, f)))
         })?;
     }
     rec.finish();
@@ -98,9 +102,9 @@ fn write_type(buf: &mut Vec<u8>, t: &Type) -> Result<(), InvalidSchema> {
 
 /// A field record: the shape becomes the bundle's three flags, `array` (slot 4),
 /// `key` (slot 5) and `map` (slot 6).
-fn write_field(buf: &mut Vec<u8>, t: &Type, f: &Field) -> Result<(), InvalidSchema> {
+fn write_field(w: &mut Writer, t: &Type, f: &Field) -> Result<(), InvalidSchema> {
     let owner = || format!("field {} of {}", f.name, t.name);
-    let mut rec = StructEncoder::begin(buf, 7);
+    let mut rec = StructWriter::begin(w, 7);
     rec.bytes(0, f.name.as_bytes());
     match f.ty {
         FieldType::Struct(id) => {
@@ -132,9 +136,9 @@ fn write_field(buf: &mut Vec<u8>, t: &Type, f: &Field) -> Result<(), InvalidSche
     Ok(())
 }
 
-fn write_protocol(buf: &mut Vec<u8>, p: &Protocol) -> Result<(), InvalidSchema> {
+fn write_protocol(w: &mut Writer, p: &Protocol) -> Result<(), InvalidSchema> {
     let owner = || format!("protocol {}", p.name);
-    let mut rec = StructEncoder::begin(buf, 5);
+    let mut rec = StructWriter::begin(w, 5);
     rec.bytes(0, p.name.as_bytes());
     rec.inline(1, inline(usize::from(p.tag), "tag", owner)?);
     if p.request.is_some() || p.response.is_some() || p.confirm {

@@ -4,7 +4,7 @@
 
 use crate::error::DecodeError;
 use crate::schema::{FieldType, Shape, Sproto};
-use crate::wire::{int_from_slot, SlotCount, StructEncoder, StructView};
+use crate::wire::{int_from_slot, SlotCount, StructView, StructWriter, Writer};
 
 use super::super::rpc::RpcError;
 
@@ -89,13 +89,15 @@ impl PackageLayout {
             .iter()
             .filter_map(|(tag, _)| *tag)
             .fold(SlotCount::new(), SlotCount::field);
-        let mut st = StructEncoder::begin(buf, slots.get());
+        let mut w = Writer::new(std::mem::take(buf));
+        let mut st = StructWriter::begin(&mut w, slots.get());
         for (tag, value) in fields {
             if let (Some(tag), Some(v)) = (tag, value) {
                 st.int(tag, v);
             }
         }
         st.finish();
+        *buf = w.finish();
     }
 
     /// Reads a header from the start of an unpacked package; returns it and the bytes

@@ -1,8 +1,9 @@
-//! Writing sproto structs for `#[derive(Sproto)]` code: the same bytes as
-//! [`StructEncoder`](super::StructEncoder), through a [`Writer`] that owns the output
-//! buffer while a message is written, so that its position and end stay in registers.
+//! Writing sproto structs — for `#[derive(Sproto)]` code, the dynamic codec, the bundle
+//! writer and the gate's package header alike — through a [`Writer`] that owns the
+//! output buffer while a message is written, so that its position and end stay in
+//! registers.
 //!
-//! Why a second writer: appending to a `&mut Vec<u8>` stores the vector's length back
+//! Why not append to a `&mut Vec<u8>`: appending to a `&mut Vec<u8>` stores the vector's length back
 //! to memory after every write and reloads it (with the capacity) before the next one,
 //! because the bytes written through the vector's pointer may, as far as the compiler
 //! knows, alias the vector itself. A [`Writer`] is a local value (the vector, taken
@@ -207,10 +208,12 @@ fn unreachable_window() -> ! {
     unreachable!("the writer's window was just grown to fit")
 }
 
-/// Writes one sproto struct through a [`Writer`]: what `#[derive(Sproto)]` code
-/// writes with; the same bytes as [`StructEncoder`](super::StructEncoder) (fields in
-/// strictly ascending tag order, gaps as skip slots, the header reserved for
-/// `max_slots` and compacted by [`finish`](Self::finish)).
+/// Writes one sproto struct through a [`Writer`]: fields in strictly ascending tag
+/// order, tags at most [`MAX_INLINE`] (debug builds check both); gaps between tags
+/// become skip slots exactly as the reference encoder writes them. The header is
+/// reserved up front for `max_slots` slots (a field takes at most two: a skip and
+/// itself; [`max_slots`](super::max_slots) counts them) and compacted by
+/// [`finish`](Self::finish), so data is written once, in place.
 ///
 /// ```
 /// use sproto_rt::wire::{StructWriter, Writer};
@@ -325,7 +328,7 @@ impl<'w> StructWriter<'w> {
     /// data bytes.
     #[inline(always)]
     pub fn int(&mut self, tag: u16, v: i64) {
-        if let Some(slot) = super::StructEncoder::inline_value(v) {
+        if let Some(slot) = Self::inline_value(v) {
             self.slot(tag, slot);
         } else if let Ok(small) = i32::try_from(v) {
             self.slot(tag, 0);
@@ -341,7 +344,36 @@ impl<'w> StructWriter<'w> {
         }
     }
 
-    /// Writes a raw inline slot value.
+    /// The slot value that holds `v` inline, if it is small enough.
+    ///
+    /// ```
+    /// use sproto_rt::wire::{StructWriter, MAX_INLINE};
+    ///
+    /// assert_eq!(StructWriter::inline_value(0), Some(2));
+    /// assert_eq!(StructWriter::inline_value(i64::from(MAX_INLINE)), Some(0xfffe));
+    /// assert_eq!(StructWriter::inline_value(i64::from(MAX_INLINE) + 1), None);
+    /// assert_eq!(StructWriter::inline_value(-1), None);
+    /// ```
+    #[inline(always)]
+    pub fn inline_value(v: i64) -> Option<u16> {
+        if (0..=i64::from(MAX_INLINE)).contains(&v) {
+            Some(InlineValue(v as u16).slot())
+        } else {
+            None
+        }
+    }
+
+    /// Writes one skip slot covering exactly one tag. The bundle format writes one such
+    /// slot per missing record field (rather than one slot for a run of missing tags),
+    /// and the reference reads protocol records by slot position, so this matters.
+    #[inline(always)]
+    pub fn skip_one(&mut self) {
+        self.push_slot(1);
+        self.next_tag += 1;
+    }
+
+    /// Writes a raw inline slot value, as the bundle format stores tags, type ids and
+    /// flags. [`InlineValue`] is in range by construction.
     #[inline(always)]
     pub fn inline(&mut self, tag: u16, v: InlineValue) {
         self.slot(tag, v.slot());
@@ -420,9 +452,8 @@ impl<'w> StructWriter<'w> {
 }
 
 impl Writer {
-    /// Appends the content of an integer array block, as
-    /// [`encode_int_array`](super::encode_int_array) does: a size byte (4, or 8 when
-    /// any element needs 64 bits) and the elements; nothing for an empty array.
+    /// Appends the content of an integer array block: a size byte (4, or 8 when any
+    /// element needs 64 bits) and the elements; nothing for an empty array.
     pub fn int_array(&mut self, values: impl Iterator<Item = i64> + Clone) {
         let mut any = false;
         let mut wide = false;
@@ -471,7 +502,6 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use super::super::StructEncoder;
     use super::*;
     use proptest::prelude::*;
 
@@ -522,26 +552,62 @@ mod tests {
         })
     }
 
-    fn with_encoder(st: &mut StructEncoder<'_>, fields: &[(u16, Op)]) {
+    /// The format written the plain way, as its description says (slots collected,
+    /// then the header, then the data): an oracle independent of the writer.
+    fn reference(fields: &[(u16, Op)]) -> Vec<u8> {
+        fn block(data: &mut Vec<u8>, b: &[u8]) {
+            data.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            data.extend_from_slice(b);
+        }
+        let mut slots: Vec<u16> = Vec::new();
+        let mut data = Vec::new();
+        let mut next = 0u32;
         for (tag, op) in fields {
+            let tag = u32::from(*tag);
+            if tag > next {
+                slots.push(((tag - next) * 2 - 1) as u16);
+            }
+            next = tag + 1;
             match op {
-                Op::Int(v) => st.int(*tag, *v),
-                Op::Bool(b) => st.bool(*tag, *b),
-                Op::Double(v) => st.double(*tag, *v),
-                Op::Bytes(b) => st.bytes(*tag, b),
-                Op::Nested(f, slots) => st.data_with(*tag, |buf| {
-                    let mut inner = StructEncoder::begin(buf, *slots);
-                    with_encoder(&mut inner, f);
-                    inner.finish();
-                }),
-                Op::Array(items) => st.data_with(*tag, |buf| {
-                    let mut w = super::super::BytesArrayWriter::new(buf);
-                    for i in items {
-                        w.bytes(i);
+                Op::Int(v) if (0..=i64::from(MAX_INLINE)).contains(v) => {
+                    slots.push((*v as u16 + 1) * 2)
+                }
+                Op::Int(v) => {
+                    slots.push(0);
+                    match i32::try_from(*v) {
+                        Ok(small) => block(&mut data, &small.to_le_bytes()),
+                        Err(_) => block(&mut data, &v.to_le_bytes()),
                     }
-                }),
+                }
+                Op::Bool(b) => slots.push(if *b { 4 } else { 2 }),
+                Op::Double(v) => {
+                    slots.push(0);
+                    block(&mut data, &v.to_bits().to_le_bytes());
+                }
+                Op::Bytes(b) => {
+                    slots.push(0);
+                    block(&mut data, b);
+                }
+                Op::Nested(f, _) => {
+                    slots.push(0);
+                    block(&mut data, &reference(f));
+                }
+                Op::Array(items) => {
+                    slots.push(0);
+                    let mut content = Vec::new();
+                    for i in items {
+                        block(&mut content, i);
+                    }
+                    block(&mut data, &content);
+                }
             }
         }
+        let mut out = (slots.len() as u16).to_le_bytes().to_vec();
+        for s in slots {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        out.extend_from_slice(&data);
+        out
     }
 
     fn with_writer(st: &mut StructWriter<'_>, fields: &[(u16, Op)]) {
@@ -574,20 +640,20 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
-        /// The writer writes exactly the encoder's bytes, whatever the buffer it starts
+        /// The writer writes exactly the format's bytes, whatever the buffer it starts
         /// from (prefix, capacity) and however wrong the slot estimates are (too few
         /// slots grow the header, too many are compacted away).
         #[test]
-        fn writer_matches_encoder(
+        fn writer_matches_the_format(
             fields in fields(op()),
             slots in 0..10usize,
             prefix in prop::collection::vec(any::<u8>(), 0..8),
             capacity in prop_oneof![Just(0usize), 0..300usize, Just(10_000usize)],
         ) {
             let mut expected = prefix.clone();
-            let mut st = StructEncoder::begin(&mut expected, slots);
-            with_encoder(&mut st, &fields);
-            let size = st.finish();
+            let plain = reference(&fields);
+            let size = plain.len();
+            expected.extend_from_slice(&plain);
 
             let mut buf = Vec::with_capacity(capacity);
             buf.extend_from_slice(&prefix);
