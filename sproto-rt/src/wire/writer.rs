@@ -14,7 +14,7 @@
 use super::{InlineValue, MAX_INLINE, SIZEOF_FIELD, SIZEOF_HEADER, SIZEOF_LENGTH};
 
 /// The bytes opened at once when a [`Writer`] starts or runs out: at least this many.
-const MIN_WINDOW: usize = 128;
+const MIN_WINDOW: usize = 256;
 /// At most this many bytes of a buffer's spare capacity are zeroed when a [`Writer`]
 /// starts (the window then doubles as needed), so that a large reused buffer does not
 /// cost a large `memset` for a small message.
@@ -44,8 +44,12 @@ impl Writer {
     pub fn new(mut buf: Vec<u8>) -> Self {
         let pos = buf.len();
         let spare = buf.capacity() - pos;
-        let window = spare.clamp(MIN_WINDOW, MAX_FIRST_WINDOW);
-        buf.resize(pos + window, 0);
+        if spare <= MIN_WINDOW {
+            // A fixed-size zeroing: stores, not a `memset` call.
+            buf.extend_from_slice(&[0; MIN_WINDOW]);
+        } else {
+            buf.resize(pos + spare.min(MAX_FIRST_WINDOW), 0);
+        }
         Writer { buf, pos }
     }
 
