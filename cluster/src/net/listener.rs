@@ -235,8 +235,10 @@ async fn serve(
         }
         // The replies to this read's requests go out together, after it.
         server.queue.cork();
+        // One clock read per read, not per request: it only paces the drop log.
+        let read_at = now();
         loop {
-            match conn.poll_event(now(), &*server.ctx.registry) {
+            match conn.poll_event(read_at, &*server.ctx.registry) {
                 Ok(None) => {
                     server.queue.uncork();
                     break;
