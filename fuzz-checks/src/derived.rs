@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::sync::OnceLock;
 
-use sproto_rt::{DecodeError, DecodeErrorKind, EncodeErrorKind, FieldProblem, Message, Sproto};
+use sproto_rt::{
+    ArrayRef, DecodeError, DecodeErrorKind, EncodeErrorKind, FieldProblem, Message, MessageRef,
+    Sproto,
+};
 
 use crate::sproto::same_struct;
 
@@ -52,6 +55,72 @@ pub struct AddressBook {
 pub struct AddressList {
     #[sproto(tag = 0)]
     person: Vec<Person>,
+}
+
+/// `Person.PhoneNumber`, borrowing from its input.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "Person.PhoneNumber")]
+pub struct PhoneNumberRef<'a> {
+    #[sproto(tag = 0)]
+    number: Option<&'a str>,
+    #[sproto(tag = 1, rename = "type")]
+    kind: Option<i64>,
+}
+
+/// `Person`, borrowing from its input; its phones read in place.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "Person")]
+pub struct PersonRef<'a> {
+    #[sproto(tag = 0)]
+    name: Option<&'a str>,
+    #[sproto(tag = 1)]
+    id: Option<i64>,
+    #[sproto(tag = 2)]
+    email: Option<&'a str>,
+    #[sproto(tag = 3)]
+    phone: Option<ArrayRef<'a, PhoneNumberRef<'a>>>,
+    #[sproto(tag = 4, decimal = 2)]
+    height: Option<f64>,
+    #[sproto(tag = 5)]
+    data: Option<&'a [u8]>,
+    #[sproto(tag = 6)]
+    weight: Option<f64>,
+}
+
+/// `AddressList`, borrowing from its input: the zero-copy decoder with `ArrayRef`s.
+#[derive(Sproto, Debug, Default, Clone, PartialEq)]
+#[sproto(name = "AddressList")]
+pub struct AddressListRef<'a> {
+    #[sproto(tag = 0)]
+    person: ArrayRef<'a, PersonRef<'a>>,
+}
+
+/// The zero-copy decoder accepts and refuses what the owned one does, with the same
+/// error, and what it reads (its arrays walked) encodes to the owned value's bytes.
+fn check_borrowed_address_list(bytes: &[u8]) {
+    match (AddressList::decode(bytes), AddressListRef::decode(bytes)) {
+        (Ok(owned), Ok(borrowed)) => {
+            assert_eq!(
+                borrowed.person.len(),
+                owned.person.len(),
+                "AddressListRef: length"
+            );
+            let walked: usize = borrowed
+                .person
+                .iter()
+                .map(|p| p.phone.map_or(0, |ph| ph.iter().count()))
+                .sum();
+            let phones: usize = owned
+                .person
+                .iter()
+                .map(|p| p.phone.as_ref().map_or(0, Vec::len))
+                .sum();
+            assert_eq!(walked, phones, "AddressListRef: phones walked");
+            assert_eq!(borrowed.encode(), owned.encode(), "AddressListRef: bytes");
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "AddressListRef: error"),
+        (a, b) => panic!("owned and borrowed decoders disagree: {a:?} / {b:?}"),
+    }
 }
 
 // ---- builtins.sproto ------------------------------------------------------------
@@ -440,8 +509,11 @@ pub fn derived_decode(data: &[u8]) {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };
-    let (_, _, check) = DERIVED[usize::from(selector & 0x7f) % DERIVED.len()];
+    let (_, name, check) = DERIVED[usize::from(selector & 0x7f) % DERIVED.len()];
     check(bytes, selector & 0x80 != 0);
+    if name == "AddressList" && selector & 0x80 == 0 {
+        check_borrowed_address_list(bytes);
+    }
 }
 
 fn missing_map_part(e: &DecodeError) -> bool {
