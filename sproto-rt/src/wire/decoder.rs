@@ -197,32 +197,7 @@ impl<'a> StructReader<'a> {
                 continue;
             }
             self.tag = tag + 1;
-            let value = if slot == 0 {
-                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
-                    return Err(truncated(
-                        self.data_at,
-                        "data block length",
-                        SIZEOF_LENGTH,
-                        self.data.len(),
-                    ));
-                };
-                let len = u32::from_le_bytes(len) as usize;
-                let Some((bytes, rest)) = rest.split_at_checked(len) else {
-                    return Err(DecodeError::new(
-                        self.data_at,
-                        DecodeErrorKind::DataPastEnd {
-                            len,
-                            left: rest.len(),
-                        },
-                    ));
-                };
-                let offset = self.data_at + SIZEOF_LENGTH;
-                self.data = rest;
-                self.data_at = offset + len;
-                SlotValue::Data { bytes, offset }
-            } else {
-                SlotValue::Inline(slot / 2 - 1)
-            };
+            let value = self.slot_value(slot)?;
             return Ok(Some(FieldSlot { index, tag, value }));
         }
     }
@@ -268,30 +243,36 @@ impl<'a> StructReader<'a> {
             let index = self.index;
             self.index += 1;
             self.tag = tag + 1;
-            let value = if slot == 0 {
-                let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
-                    return Err(truncated(
-                        self.data_at,
-                        "data block length",
-                        SIZEOF_LENGTH,
-                        self.data.len(),
-                    ));
-                };
-                let len = u32::from_le_bytes(len) as usize;
-                let Some((bytes, rest)) = rest.split_at_checked(len) else {
-                    return Err(past_end(self.data_at, len, rest.len()));
-                };
-                let offset = self.data_at + SIZEOF_LENGTH;
-                self.data = rest;
-                self.data_at = offset + len;
-                SlotValue::Data { bytes, offset }
-            } else {
-                SlotValue::Inline(slot / 2 - 1)
-            };
+            let value = self.slot_value(slot)?;
             if tag == want {
                 return Ok(Some(FieldSlot { index, tag, value }));
             }
         }
+    }
+
+    /// The value of a field's (even) `slot`: inline, or the next data block, taken
+    /// from the data part and checked to fit it.
+    #[inline(always)]
+    fn slot_value(&mut self, slot: u16) -> Result<SlotValue<'a>, DecodeError> {
+        if slot != 0 {
+            return Ok(SlotValue::Inline(slot / 2 - 1));
+        }
+        let Some((&len, rest)) = self.data.split_first_chunk::<SIZEOF_LENGTH>() else {
+            return Err(truncated(
+                self.data_at,
+                "data block length",
+                SIZEOF_LENGTH,
+                self.data.len(),
+            ));
+        };
+        let len = u32::from_le_bytes(len) as usize;
+        let Some((bytes, rest)) = rest.split_at_checked(len) else {
+            return Err(past_end(self.data_at, len, rest.len()));
+        };
+        let offset = self.data_at + SIZEOF_LENGTH;
+        self.data = rest;
+        self.data_at = offset + len;
+        Ok(SlotValue::Data { bytes, offset })
     }
 
     /// Bytes of the struct read so far: its size once [`next_field`](Self::next_field)
