@@ -726,3 +726,84 @@ impl Channel {
         self.lock().link.next_session()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core() -> Core {
+        Core {
+            conn: ClientConn::new("n", crate::reassembly::Limits::default()),
+            deadlines: VecDeque::new(),
+            sweep_at: None,
+            next_id: 0,
+        }
+    }
+
+    /// Registers call `session` with a deadline `secs` from `base`.
+    fn call(c: &mut Core, session: u32, base: tokio::time::Instant, secs: u64) {
+        let (tx, _rx) = oneshot::channel();
+        let id = c.next_id();
+        let mut buf = BytesMut::new();
+        c.call(
+            &mut buf,
+            AddrRef::Handle(1),
+            session,
+            b"x",
+            None,
+            Waiter { tx, id },
+        )
+        .expect("a small request");
+        c.add_deadline(Deadline {
+            at: base + Duration::from_secs(secs),
+            sent: Instant::now(),
+            session,
+            id,
+        });
+    }
+
+    /// The bound the deadline queue keeps: entries of ended calls linger behind a
+    /// live one at the front, but a new deadline finds at most twice the waiting
+    /// calls plus 64 before it.
+    #[test]
+    fn ended_calls_do_not_pile_up_in_the_deadline_queue() {
+        let base = tokio::time::Instant::now();
+        let mut c = core();
+        // One call that never ends holds the front of the queue.
+        call(&mut c, 1, base, 10);
+        for session in 2..20_000u32 {
+            call(&mut c, session, base, 30);
+            // Checked when a deadline is added: at most 2 × waiting + 64 before it.
+            assert!(
+                c.deadlines.len() <= 2 * c.pending() + 64 + 1,
+                "{} deadlines for {} waiting calls",
+                c.deadlines.len(),
+                c.pending()
+            );
+            c.forget(session);
+        }
+        assert_eq!(c.pending(), 1);
+        // The live call still times out, and nothing else does.
+        let mut expired = Vec::new();
+        let next = c.expire(base + Duration::from_secs(11), &mut expired);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(next, None);
+        assert!(c.deadlines.is_empty());
+    }
+
+    /// Deadlines of different timeouts are kept in order: the earlier one expires
+    /// first even when it was added last.
+    #[test]
+    fn deadlines_expire_in_time_order() {
+        let base = tokio::time::Instant::now();
+        let mut c = core();
+        call(&mut c, 1, base, 30);
+        call(&mut c, 2, base, 5);
+        let mut expired = Vec::new();
+        let next = c.expire(base + Duration::from_secs(6), &mut expired);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(c.pending(), 1);
+        assert!(c.waiter(1).is_some());
+        assert_eq!(next, Some(base + Duration::from_secs(30)));
+    }
+}
