@@ -96,15 +96,28 @@ pub trait Message: Sized {
     }
 
     /// Appends the encoding to `buf`.
+    ///
+    /// # Panics
+    /// When a string, binary, array or nested struct of the value is 4 GiB or more
+    /// long: sproto's data blocks have a `u32` length, and a wrapped length would
+    /// corrupt the message silently. (The dynamic [`Sproto::encode`](crate::Sproto::encode)
+    /// returns an error instead.)
     fn encode_to(&self, buf: &mut Vec<u8>) {
         let mut w = Writer::new(std::mem::take(buf));
         let mut st = StructWriter::begin(&mut w, Self::MAX_SLOTS);
         self.encode_fields(&mut st);
-        st.finish();
+        let size = st.finish();
         *buf = w.finish();
+        check_message_size(size);
     }
 
     /// The encoding, as `sproto:encode` would write it for the equivalent value.
+    ///
+    /// # Panics
+    /// When a string, binary, array or nested struct of the value is 4 GiB or more
+    /// long: sproto's data blocks have a `u32` length, and a wrapped length would
+    /// corrupt the message silently. (The dynamic [`Sproto::encode`](crate::Sproto::encode)
+    /// returns an error instead.)
     fn encode(&self) -> Vec<u8> {
         let mut buf = Vec::new();
         self.encode_to(&mut buf);
@@ -140,6 +153,28 @@ pub trait Message: Sized {
     fn schema() -> Result<Sproto, BuildError> {
         SchemaBuilder::new().message::<Self>().build()
     }
+}
+
+/// Refuses a derived encoding of 4 GiB or more, once per message.
+///
+/// Every data block (string, binary, array, nested struct) lies inside the message,
+/// so a message under 4 GiB cannot hold a block whose `u32` length wrapped; checking
+/// the whole once costs nothing per field. The reference C cannot encode a message
+/// of 2 GiB or more at all (its buffer size is an `int`).
+///
+/// # Panics
+/// When `size` does not fit a `u32`.
+#[inline(always)]
+pub(crate) fn check_message_size(size: usize) {
+    if u32::try_from(size).is_err() {
+        message_too_large(size);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn message_too_large(size: usize) -> ! {
+    panic!("sproto: a message of {size} bytes is over the format's 4 GiB limit (u32 lengths)")
 }
 
 /// Fails when a struct at nesting level `depth` holds a known field and the level is
@@ -227,15 +262,28 @@ pub trait MessageRef<'a>: Sized {
     }
 
     /// Appends the encoding to `buf`.
+    ///
+    /// # Panics
+    /// When a string, binary, array or nested struct of the value is 4 GiB or more
+    /// long: sproto's data blocks have a `u32` length, and a wrapped length would
+    /// corrupt the message silently. (The dynamic [`Sproto::encode`](crate::Sproto::encode)
+    /// returns an error instead.)
     fn encode_to(&self, buf: &mut Vec<u8>) {
         let mut w = Writer::new(std::mem::take(buf));
         let mut st = StructWriter::begin(&mut w, Self::MAX_SLOTS);
         self.encode_fields(&mut st);
-        st.finish();
+        let size = st.finish();
         *buf = w.finish();
+        check_message_size(size);
     }
 
     /// The encoding, as `sproto:encode` would write it for the equivalent value.
+    ///
+    /// # Panics
+    /// When a string, binary, array or nested struct of the value is 4 GiB or more
+    /// long: sproto's data blocks have a `u32` length, and a wrapped length would
+    /// corrupt the message silently. (The dynamic [`Sproto::encode`](crate::Sproto::encode)
+    /// returns an error instead.)
     fn encode(&self) -> Vec<u8> {
         let mut buf = Vec::new();
         self.encode_to(&mut buf);
@@ -267,5 +315,21 @@ pub trait MessageRef<'a>: Sized {
         let mut b = SchemaBuilder::new();
         Self::describe(&mut b);
         b.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_message_under_4_gib_passes() {
+        super::check_message_size(0);
+        super::check_message_size(u32::MAX as usize);
+    }
+
+    #[test]
+    #[should_panic(expected = "over the format's 4 GiB limit")]
+    fn a_message_of_4_gib_is_refused() {
+        // Not wrapped to 0: a 4 GiB string would otherwise encode with length 0.
+        super::check_message_size(u32::MAX as usize + 1);
     }
 }
