@@ -67,7 +67,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(feature = "metrics")]
 use std::task::{Context, Poll};
-#[cfg(feature = "metrics")]
 use std::time::Instant;
 
 #[cfg(feature = "metrics")]
@@ -279,9 +278,10 @@ impl ChannelMetrics {
         ChannelMetrics {}
     }
 
-    /// A call starts: counted, in flight until the meter finishes or drops.
+    /// A call starts at `start`: counted, in flight until the meter finishes or drops.
     #[inline]
-    pub(crate) fn call(&self) -> CallMeter {
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(crate) fn call(&self, start: Instant) -> CallMeter {
         #[cfg(feature = "metrics")]
         {
             let Some(m) = &self.inner else {
@@ -290,7 +290,7 @@ impl ChannelMetrics {
             m.calls.increment(1);
             m.in_flight.increment(1.0);
             CallMeter {
-                state: Some((m.clone(), Instant::now())),
+                state: Some((m.clone(), start)),
             }
         }
         #[cfg(not(feature = "metrics"))]

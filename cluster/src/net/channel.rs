@@ -303,10 +303,11 @@ impl Conn {
         self.last_rx_ns.store(ns, Ordering::Relaxed);
     }
 
-    /// Whether nothing arrived on the connection since `t`.
+    /// Whether nothing arrived on the connection since `t` (at `t` = the connection's
+    /// birth: nothing at all).
     fn silent_since(&self, t: Instant) -> bool {
         let last = self.born + Duration::from_nanos(self.last_rx_ns.load(Ordering::Relaxed));
-        last < t
+        last <= t
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -335,10 +336,12 @@ impl Conn {
 
     /// Writes a request through the core into the queue; registers `waiter` for a
     /// call.
+    /// Appends what `write` writes to the out-queue; `Ok(false)` when the queue is
+    /// then over its high water (the caller waits for space).
     fn write(
         &self,
         write: impl FnOnce(&mut Core, &mut BytesMut) -> Result<(), CallError>,
-    ) -> Result<(), CallError> {
+    ) -> Result<bool, CallError> {
         // A lone caller writes its request itself; among many, the writer task sends
         // what they queue together.
         let push = |buf: &mut BytesMut| {
@@ -348,7 +351,7 @@ impl Conn {
             (r, lone)
         };
         match self.queue.push(push) {
-            Ok(r) => r,
+            Ok((r, space)) => r.map(|()| space),
             Err(_) => Err(self.core().closed_error()),
         }
     }
@@ -480,7 +483,11 @@ impl Channel {
     }
 
     fn check(&self) -> Ready {
-        let st = self.lock();
+        Self::check_locked(&mut self.lock())
+    }
+
+    /// [`check`](Self::check) under a lock already held.
+    fn check_locked(st: &mut ChanState) -> Ready {
         let open = st.conn.as_ref().filter(|c| !c.is_closed());
         if let (Some(c), Target::Up(_)) = (open, st.link.target()) {
             // What `NodeLink::check` says of an open connection, without reading the
@@ -560,28 +567,35 @@ impl Channel {
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        sent: Instant,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, CallError> {
-        self.try_call(address, payload, trace, deadline)
+        self.try_call(address, payload, trace, sent, deadline)
             .await
             .map_err(Failed::error)
     }
 
     /// [`call`](Self::call), telling whether the request was written when it fails
-    /// (a node group sends a call that was not to another member).
+    /// (a node group sends a call that was not to another member). `sent` is the
+    /// caller's clock reading at the start of the call (one read per call).
     pub(crate) async fn try_call(
         &self,
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        sent: Instant,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, Failed> {
-        let session = self
-            .lock()
-            .link
-            .begin_call(payload, trace)
-            .map_err(Failed::NotSent)?;
-        let conn = match self.check() {
+        // The session and the connection under one lock of the channel.
+        let (session, ready) = {
+            let mut st = self.lock();
+            let session = st
+                .link
+                .begin_call(payload, trace)
+                .map_err(Failed::NotSent)?;
+            (session, Self::check_locked(&mut st))
+        };
+        let conn = match ready {
             Ready::Conn(c) => c,
             // Connecting (or failing): the rare path, under its own timer.
             _ => until(deadline, self.conn())
@@ -589,8 +603,10 @@ impl Channel {
                 .and_then(|r| r)
                 .map_err(Failed::NotSent)?,
         };
+        // Sent on this connection no earlier than it opened (a call that connected
+        // first must not count the connect as the connection's silence).
+        let sent = sent.max(conn.born);
         let (tx, rx) = oneshot::channel();
-        let sent = Instant::now();
         let mut guard = PendingGuard {
             conn: &conn,
             session,
@@ -598,24 +614,25 @@ impl Channel {
             sent,
         };
         let mut wake_sweeper = false;
-        conn.write(|core, buf| {
-            let id = core.next_id();
-            core.call(buf, address, session, payload, trace, Waiter { tx, id })?;
-            if let Some(at) = deadline {
-                wake_sweeper = core.add_deadline(Deadline {
-                    at,
-                    sent,
-                    session,
-                    id,
-                });
-            }
-            Ok(())
-        })
-        .map_err(Failed::NotSent)?;
+        let space = conn
+            .write(|core, buf| {
+                let id = core.next_id();
+                core.call(buf, address, session, payload, trace, Waiter { tx, id })?;
+                if let Some(at) = deadline {
+                    wake_sweeper = core.add_deadline(Deadline {
+                        at,
+                        sent,
+                        session,
+                        id,
+                    });
+                }
+                Ok(())
+            })
+            .map_err(Failed::NotSent)?;
         if wake_sweeper {
             conn.sweep.notify_one();
         }
-        if !conn.queue.has_space() {
+        if !space {
             until(deadline, conn.queue.wait_space())
                 .await
                 .map_err(Failed::Sent)?;
@@ -661,9 +678,12 @@ impl Channel {
             .begin_push(payload, trace)
             .map_err(Failed::NotSent)?;
         let conn = self.conn().await.map_err(Failed::NotSent)?;
-        conn.write(|core, buf| core.push(buf, address, session, payload, trace))
+        let space = conn
+            .write(|core, buf| core.push(buf, address, session, payload, trace))
             .map_err(Failed::NotSent)?;
-        conn.queue.wait_space().await;
+        if !space {
+            conn.queue.wait_space().await;
+        }
         Ok(())
     }
 

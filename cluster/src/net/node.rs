@@ -521,7 +521,10 @@ impl Node {
         let address = address.into();
         address.validate().map_err(telemetry::failed_early)?;
         let channel = self.channel(node).map_err(telemetry::failed_early)?;
-        let meter = channel.metrics().call();
+        // One clock read per call: the meter's start, when the request was sent, and
+        // (on tokio's clock, which tests may pause) the deadline.
+        let now = tokio::time::Instant::now();
+        let meter = channel.metrics().call(now.into_std());
         let span =
             tracing::debug_span!("cluster.call", node, %address, session = channel.next_session());
         // The deadline is enforced by the connection's sweeper once the request is
@@ -530,12 +533,13 @@ impl Node {
         let deadline = options
             .timeout
             .or(self.inner.opts.call_timeout)
-            .and_then(|d| tokio::time::Instant::now().checked_add(d));
+            .and_then(|d| now.checked_add(d));
         let r = channel
             .call(
                 address.as_wire(),
                 &payload,
                 options.trace.as_deref(),
+                now.into_std(),
                 deadline,
             )
             .instrument(span)

@@ -95,29 +95,32 @@ impl OutQueue {
 
     /// Appends the frames `write` produces; `write` also says whether they may be
     /// written through (a lone caller: yes; one of many, whose frames would better
-    /// go out together: no).
+    /// go out together: no). Also returns whether the queue then has space
+    /// ([`has_space`](Self::has_space), read under the same lock).
     ///
     /// `write` must leave the buffer as it was when it fails (the encoders do).
     pub(crate) fn push<R>(
         &self,
         write: impl FnOnce(&mut BytesMut) -> (R, bool),
-    ) -> Result<R, Closed> {
+    ) -> Result<(R, bool), Closed> {
         let mut st = self.lock();
         if st.closed {
             return Err(Closed);
         }
         let was_empty = st.buf.is_empty();
         let (r, through) = write(&mut st.buf);
-        self.appended(st, was_empty, through);
-        Ok(r)
+        let space = self.appended(st, was_empty, through);
+        Ok((r, space))
     }
 
     /// After frames were appended to a buffer that held `was_empty`: writes them
     /// through when `through` and the writer is idle, else makes sure the writer will
-    /// see them.
-    fn appended(&self, mut st: MutexGuard<'_, State>, was_empty: bool, through: bool) {
+    /// see them. Returns whether the queue then has space (as
+    /// [`has_space`](Self::has_space)).
+    fn appended(&self, mut st: MutexGuard<'_, State>, was_empty: bool, through: bool) -> bool {
+        let space = |st: &State| st.closed || st.buf.len() <= self.high_water;
         if st.buf.is_empty() {
-            return;
+            return true;
         }
         if st.corked {
             // The read loop writes the batch when it uncorks; the writer is woken only
@@ -125,18 +128,21 @@ impl OutQueue {
             if st.buf.len() > self.high_water && !st.writing {
                 drop(st);
                 self.wake_writer.notify_one();
+                return false;
             }
-            return;
+            return space(&st);
         }
         if !was_empty {
             // Already the writer's (woken, or writing and to look again).
-            return;
+            return space(&st);
         }
         if through && self.write_through(&mut st) {
-            return;
+            return space(&st);
         }
+        let has_space = space(&st);
         drop(st);
         self.wake_writer.notify_one();
+        has_space
     }
 
     /// Writes what is queued without waiting, when nothing else is being written:
@@ -425,14 +431,14 @@ mod tests {
                     for seq in 0..FRAMES {
                         match seq % 4 {
                             // Left to the writer task.
-                            0 => q.push(|b| (frame(b, p, seq), false)),
+                            0 => q.push(|b| (frame(b, p, seq), false)).map(|(r, _)| r),
                             // Written through when the writer is idle.
-                            1 => q.push(|b| (frame(b, p, seq), true)),
+                            1 => q.push(|b| (frame(b, p, seq), true)).map(|(r, _)| r),
                             2 => q.push_when_space(|b| frame(b, p, seq)).await,
                             // Corked: left for the uncork (or the writer).
                             _ => {
                                 q.cork();
-                                let r = q.push(|b| (frame(b, p, seq), true));
+                                let r = q.push(|b| (frame(b, p, seq), true)).map(|(r, _)| r);
                                 q.uncork();
                                 r
                             }

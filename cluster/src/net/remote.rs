@@ -273,10 +273,11 @@ impl Remote {
         address: AddrRef<'_>,
         payload: &[u8],
         trace: Option<&[u8]>,
+        sent: Instant,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Bytes, CallError> {
         if let Some(c) = self.plain() {
-            return c.call(address, payload, trace, deadline).await;
+            return c.call(address, payload, trace, sent, deadline).await;
         }
         let mut tried = Vec::new();
         let mut last = None;
@@ -286,7 +287,7 @@ impl Remote {
                 ticket,
                 outcome: Outcome::Abandoned,
             };
-            let r = channel.try_call(address, payload, trace, deadline).await;
+            let r = channel.try_call(address, payload, trace, sent, deadline).await;
             out.outcome = outcome(&r.as_ref().map(|_| ()));
             match r {
                 Ok(reply) => return Ok(reply),
