@@ -287,7 +287,9 @@ impl Remote {
                 ticket,
                 outcome: Outcome::Abandoned,
             };
-            let r = channel.try_call(address, payload, trace, sent, deadline).await;
+            let r = channel
+                .try_call(address, payload, trace, sent, deadline)
+                .await;
             out.outcome = outcome(&r.as_ref().map(|_| ()));
             match r {
                 Ok(reply) => return Ok(reply),
