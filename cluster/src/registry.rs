@@ -29,12 +29,21 @@ struct Maps {
 }
 
 /// The service table of a node (cheap to share).
-#[derive(Default)]
 pub(crate) struct Registry {
     maps: RwLock<Maps>,
+    /// Whether services are registered with their metrics (feature `metrics`).
+    metered: bool,
 }
 
 impl Registry {
+    /// An empty table; `metered`: the services it registers are counted and timed.
+    pub(crate) fn new(metered: bool) -> Self {
+        Self {
+            maps: RwLock::default(),
+            metered,
+        }
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Maps> {
         self.maps.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -53,6 +62,7 @@ impl Registry {
         }
         m.next_handle = h.checked_add(1).unwrap_or(1);
         let name = strip_prefix(name);
+        let service = self.metered(name, h, service);
         Self::insert(&mut m, h, name, cluster, service);
         h
     }
@@ -77,15 +87,23 @@ impl Registry {
         if m.services.contains_key(&handle) {
             return Err(RegisterError::HandleInUse(handle));
         }
-        Self::insert(&mut m, handle, name.unwrap_or(""), cluster, service);
+        let name = name.unwrap_or("");
+        let service = self.metered(name, handle, service);
+        Self::insert(&mut m, handle, name, cluster, service);
         Ok(handle)
     }
 
+    /// `service` with its metrics when the table is metered.
+    fn metered(&self, name: &str, handle: u32, service: Arc<dyn Service>) -> Arc<dyn Service> {
+        if self.metered {
+            crate::telemetry::meter_service(name, handle, service)
+        } else {
+            service
+        }
+    }
+
     fn insert(m: &mut Maps, handle: u32, name: &str, cluster: bool, service: Arc<dyn Service>) {
-        m.services.insert(
-            handle,
-            crate::telemetry::meter_service(name, handle, service),
-        );
+        m.services.insert(handle, service);
         // A name longer than 254 bytes could not be called as `@name`.
         if !name.is_empty() && name.len() < MAX_NAME_LEN {
             m.local.insert(name.to_owned(), handle);

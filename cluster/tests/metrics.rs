@@ -392,4 +392,43 @@ async fn scripted_run() {
     let m = read(&rec);
     assert_eq!(get(&m, "skynet_cluster_client_in_flight{node=srv}"), 0.0);
     srv.shutdown();
+
+    // 5. Nodes built with `metrics(false)`, with the same recorder installed: their
+    //    calls, services and connections leave every series as it was (and add none).
+    let before = read(&rec);
+    let quiet_srv = Node::builder().metrics(false).build();
+    quiet_srv.register(
+        "quiet",
+        service_fn(|req: Request| async move { Ok(req.payload) }),
+    );
+    let quiet_addr = quiet_srv.open("127.0.0.1:0").await.expect("listen");
+    let quiet = Node::builder()
+        .metrics(false)
+        .config(ClusterConfig::new().with_node("q", quiet_addr.to_string()))
+        .build();
+    for _ in 0..5 {
+        quiet
+            .call("q", "@quiet", payload.clone())
+            .await
+            .expect("quiet echo");
+    }
+    quiet
+        .send("q", "@quiet", payload.clone())
+        .await
+        .expect("push");
+    quiet.flush("q").await.expect("pushes taken");
+    quiet.shutdown();
+    quiet_srv.shutdown();
+    let after = read(&rec);
+    // Only the facade-counted rare events may move (here: the flush's name query).
+    let moved: Vec<_> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        moved,
+        ["skynet_cluster_server_name_queries_total{}"],
+        "{after:#?}"
+    );
 }

@@ -445,8 +445,8 @@ impl Channel {
                 conn: None,
             }),
             connecting: tokio::sync::Mutex::new(()),
+            metrics: ChannelMetrics::new(name, opts.metrics),
             opts,
-            metrics: ChannelMetrics::new(name),
         }
     }
 

@@ -59,7 +59,7 @@ fn now() -> Instant {
 pub(crate) async fn accept_loop(listener: TcpListener, ctx: Arc<ServerCtx>) {
     let mut shutdown = ctx.shutdown.clone();
     let mut refusals = LogLimit::default();
-    let metrics = ServerMetrics::new();
+    let metrics = ServerMetrics::new(ctx.opts.metrics);
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,

@@ -162,6 +162,25 @@ impl NodeBuilder {
         self
     }
 
+    /// Whether this node records its metrics (feature `metrics`; default `true`).
+    /// `false`: the node takes no metric handles, so its calls, services and
+    /// connections are neither counted nor timed — for a program that installs no
+    /// recorder, this saves the clock reads and no-op calls of every call and
+    /// request (the `skynet-cluster` CLI turns it off unless `serve --metrics`). A few
+    /// rare events that the protocol cores count where they happen (dropped
+    /// frames, unroutable requests, name queries, late replies) still go to the
+    /// recorder, if one is installed. Without the feature nothing is metered,
+    /// whatever this says.
+    ///
+    /// ```
+    /// let node = skynet_cluster::Node::builder().metrics(false).build();
+    /// # drop(node);
+    /// ```
+    pub fn metrics(mut self, on: bool) -> Self {
+        self.opts.metrics = on;
+        self
+    }
+
     /// Requires the shared-secret handshake (feature `auth`) on this node's listeners:
     /// a peer that does not prove it knows `secret` — a plain skynet node, a Rust node
     /// without the secret or with another — is refused before any request is read
@@ -202,7 +221,7 @@ impl NodeBuilder {
                     config: self.config,
                     channels: FastMap::default(),
                 }),
-                registry: Arc::new(Registry::default()),
+                registry: Arc::new(Registry::new(self.opts.metrics)),
                 opts: Arc::new(self.opts.clone()),
                 shutdown,
                 listeners: Mutex::new(Vec::new()),

@@ -29,6 +29,8 @@ pub(crate) struct NodeOptions {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) busy_poll: Duration,
+    /// Whether the node takes metric handles and meters calls (feature `metrics`).
+    pub(crate) metrics: bool,
     #[cfg(feature = "auth")]
     pub(crate) auth: super::auth::AuthOptions,
 }
@@ -50,6 +52,7 @@ impl Default for NodeOptions {
             backoff_min: DEFAULT_BACKOFF_MIN,
             backoff_max: DEFAULT_BACKOFF_MAX,
             busy_poll: Duration::ZERO,
+            metrics: true,
             #[cfg(feature = "auth")]
             auth: super::auth::AuthOptions::default(),
         }

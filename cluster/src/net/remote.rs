@@ -121,8 +121,8 @@ impl Remote {
                 balancer: Balancer::new(Backoff::new(opts.backoff_min, opts.backoff_max)),
                 next_id: 0,
             }),
+            metrics: ChannelMetrics::new(name, opts.metrics),
             opts,
-            metrics: ChannelMetrics::new(name),
         };
         remote.retarget(targets);
         remote

@@ -72,11 +72,13 @@ impl ClusterArgs {
     }
 
     /// A node builder with this map and timeout, for more settings. With
-    /// `--auth-secret-file`, connections to every node of the map authenticate.
+    /// `--auth-secret-file`, connections to every node of the map authenticate. The
+    /// node meters nothing (no recorder is installed; `serve --metrics` turns it on).
     pub fn builder(&self) -> Result<NodeBuilder, String> {
         let config = self.config()?;
         let names: Vec<String> = config.nodes().map(|(n, _)| n.to_owned()).collect();
         let mut b = Node::builder()
+            .metrics(false)
             .config(config)
             .call_timeout(Some(self.timeout()?))
             .busy_poll(Duration::from_micros(self.busy_poll_us));

@@ -70,7 +70,8 @@ impl ServeArgs {
         let idle = secs(self.idle_timeout, "idle-timeout")?;
         // Before the node: it takes its metric handles as services are registered.
         let exporter = self.metrics.install()?;
-        let mut builder = self.cluster.builder()?;
+        // Metered only when there is a recorder to meter into.
+        let mut builder = self.cluster.builder()?.metrics(exporter.is_some());
         if let Some(secret) = self.cluster.auth_secret()? {
             // Peers must prove the secret before any request is read.
             builder = builder.require_auth(secret);
