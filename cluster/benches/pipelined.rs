@@ -6,8 +6,9 @@
 //! current-thread runtime; `PIPELINED_INFLIGHT` tasks (default 256) each call
 //! `@echo` (default; `PIPELINED_ADDRESS`) with one Lua string of `PIPELINED_PAYLOAD`
 //! bytes (default 10) in a loop, the node's default settings (call timeout
-//! included), until `PIPELINED_N` calls (default 20 000) are done. Every reply is
-//! checked against the request.
+//! included) but for metering, off as in the CLI unless `PIPELINED_METRICS=1`, until
+//! `PIPELINED_N` calls (default 20 000) are done. Every reply is checked against the
+//! request.
 //!
 //! ```text
 //! cargo bench -p skynet-cluster --bench pipelined --no-run   # prints target/release/deps/pipelined-<hash>
@@ -41,6 +42,8 @@ fn main() {
     let n: u64 = env("PIPELINED_N", 20_000);
     let in_flight: u64 = env("PIPELINED_INFLIGHT", 256);
     let size: usize = env("PIPELINED_PAYLOAD", 10);
+    // As the CLI: metered only when asked (it meters only `serve --metrics`).
+    let metered = env("PIPELINED_METRICS", 0u8) != 0;
     let address: Address = env("PIPELINED_ADDRESS", "@echo".to_owned())
         .parse()
         .expect("an address");
@@ -50,10 +53,13 @@ fn main() {
         .expect("runtime");
     let payload = Bytes::from(pack(&[LuaValue::String(vec![b'x'; size])]).expect("packs"));
     let elapsed = rt.block_on(async {
-        let server = Node::default();
+        let server = Node::builder().metrics(metered).build();
         conformance::register(&server).expect("registers");
         let addr = server.open("127.0.0.1:0").await.expect("listens");
-        let client = Node::new(ClusterConfig::new().with_node("s", addr.to_string()));
+        let client = Node::builder()
+            .metrics(metered)
+            .config(ClusterConfig::new().with_node("s", addr.to_string()))
+            .build();
         let first = client
             .call("s", address.clone(), payload.clone())
             .await
