@@ -2,6 +2,7 @@
 //! serves, its listeners, and one channel per remote node it calls.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -224,6 +225,7 @@ impl NodeBuilder {
                 registry: Arc::new(Registry::new(self.opts.metrics)),
                 opts: Arc::new(self.opts.clone()),
                 shutdown,
+                is_shut: AtomicBool::new(false),
                 listeners: Mutex::new(Vec::new()),
                 admission: Admission::new(
                     self.opts.max_connections,
@@ -278,6 +280,9 @@ struct Inner {
     registry: Arc<Registry>,
     opts: Arc<NodeOptions>,
     shutdown: watch::Sender<bool>,
+    /// Set with `shutdown`: read by every call, which loads it without writing a
+    /// shared cache line (the watch's borrow takes its lock).
+    is_shut: AtomicBool,
     listeners: Mutex<Vec<AbortHandle>>,
     /// Connection slots shared by every listener.
     admission: Arc<Admission>,
@@ -416,7 +421,7 @@ impl Node {
                 None => return Err(OpenError::BadTarget(target.to_owned())),
             }
         };
-        if *self.inner.shutdown.borrow() {
+        if self.inner.is_shut.load(Ordering::Acquire) {
             return Err(OpenError::Shutdown);
         }
         let listener = TcpListener::bind(&address)
@@ -486,7 +491,7 @@ impl Node {
     }
 
     fn channel(&self, node: &str) -> Result<Arc<Remote>, CallError> {
-        if *self.inner.shutdown.borrow() {
+        if self.inner.is_shut.load(Ordering::Acquire) {
             return Err(CallError::Shutdown);
         }
         {
@@ -773,6 +778,7 @@ impl Node {
     /// Stops the listeners, closes every connection (accepted and outgoing; pending
     /// calls fail with [`CallError::Shutdown`]). Later calls fail, later `open`s too.
     pub fn shutdown(&self) {
+        self.inner.is_shut.store(true, Ordering::Release);
         let _ = self.inner.shutdown.send(true);
         for l in self
             .inner
